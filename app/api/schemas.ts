@@ -1,0 +1,238 @@
+// Runtime schemas for every value that crosses a process boundary. The TypeScript types in
+// contract.ts are inferred from these, so a type and its validator can never drift apart.
+// This module must stay free of Node imports: the renderer bundles it.
+import { z } from 'zod';
+
+export const Id = z.number().int().positive();
+const Offset = z.number().int().min(0).max(10_000_000).default(0);
+const Limit = z.number().int().min(1).max(1000).default(60);
+/** An absolute path on the user's machine; the service checks it further. */
+const FsPath = z.string().min(1).max(4096).refine((s) => !s.includes('\0'), 'path contains a NUL byte');
+
+export const PhotoStatus = z.enum(['pending', 'indexed', 'error']);
+
+export const Photo = z.object({
+  id: Id,
+  hash: z.string(),
+  path: z.string(),
+  name: z.string(),
+  folderId: Id.nullable(),
+  size: z.number().int().min(0),
+  mtimeMs: z.number(),
+  width: z.number().int().nullable(),
+  height: z.number().int().nullable(),
+  takenAt: z.number().nullable(),
+  camera: z.string().nullable(),
+  format: z.string().nullable(),
+  status: PhotoStatus,
+  error: z.string().nullable(),
+});
+
+export const Folder = z.object({
+  id: Id,
+  path: z.string(),
+  exclude: z.array(z.string()),
+  photoCount: z.number().int().min(0),
+  errorCount: z.number().int().min(0),
+  available: z.boolean(),
+  addedAt: z.number(),
+});
+
+export const SearchFilters = z
+  .object({
+    folderIds: z.array(Id).max(1000).optional(),
+    takenAfter: z.number().optional(),
+    takenBefore: z.number().optional(),
+    formats: z.array(z.string().max(16)).max(32).optional(),
+  })
+  .strict()
+  .default({});
+
+/** A query photo: one from the library, or any image file on disk. */
+export const PhotoRef = z.union([z.object({ id: Id }).strict(), z.object({ path: FsPath }).strict()]);
+
+const Page = { offset: Offset, limit: Limit, filters: SearchFilters };
+
+export const SearchHit = z.object({ photo: Photo, score: z.number() });
+
+export const SearchResult = z.object({
+  kind: z.enum(['compose', 'text', 'similar', 'sketch']),
+  hits: z.array(SearchHit),
+  offset: z.number().int(),
+  hasMore: z.boolean(),
+  queryPhoto: Photo.nullable(),
+  instruction: z.string().nullable(),
+  modelId: z.string(),
+  elapsedMs: z.number(),
+});
+
+export const AlbumQuery = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('compose'), photoId: Id, instruction: z.string().max(2000) }).strict(),
+  z.object({ kind: z.literal('text'), text: z.string().min(1).max(2000) }).strict(),
+  z.object({ kind: z.literal('similar'), photoId: Id }).strict(),
+]);
+
+export const AlbumRule = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('topN'), n: z.number().int().min(1).max(10_000) }).strict(),
+  /** Relative rule: keep photos scoring within `margin` of the best match, capped at `max`. */
+  z.object({ kind: z.literal('relative'), margin: z.number().min(0).max(2), max: z.number().int().min(1).max(10_000) }).strict(),
+]);
+
+export const Album = z.object({
+  id: Id,
+  name: z.string(),
+  query: AlbumQuery,
+  rule: AlbumRule,
+  filters: SearchFilters,
+  count: z.number().int().min(0),
+  coverPhotoId: Id.nullable(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+});
+
+export const IndexState = z.enum(['idle', 'scanning', 'indexing', 'paused']);
+
+export const IndexProgress = z.object({
+  state: IndexState,
+  done: z.number().int().min(0),
+  total: z.number().int().min(0),
+  failed: z.number().int().min(0),
+  ratePerSec: z.number().min(0),
+  etaSec: z.number().min(0).nullable(),
+  current: z.string().nullable(),
+  modelId: z.string().nullable(),
+});
+
+export const ModelInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  demo: z.boolean(),
+  active: z.boolean(),
+  bundled: z.boolean(),
+  embedDim: z.number().int(),
+  imageSize: z.number().int(),
+  source: z.string(),
+  licence: z.string(),
+  sizeBytes: z.number().int().min(0),
+  error: z.string().nullable(),
+});
+
+export const ProviderName = z.enum(['cuda', 'dml', 'coreml', 'cpu']);
+
+export const Settings = z.object({
+  threads: z.number().int().min(1).max(64),
+  providers: z.array(ProviderName).min(1).max(4),
+  theme: z.enum(['system', 'light', 'dark']),
+  sketchInstruction: z.string().min(1).max(500),
+});
+
+export const Status = z.object({
+  version: z.string(),
+  dataDir: z.string(),
+  model: ModelInfo.nullable(),
+  provider: z.string().nullable(),
+  photos: z.object({ total: z.number().int(), indexed: z.number().int(), pending: z.number().int(), errors: z.number().int() }),
+  folders: z.number().int(),
+  albums: z.number().int(),
+  index: IndexProgress,
+});
+
+export const ModelInstallPhase = z.enum(['download-checkpoint', 'download-vocab', 'convert', 'verify', 'install', 'done', 'error']);
+
+export const ModelInstallProgress = z.object({
+  jobId: z.string(),
+  phase: ModelInstallPhase,
+  done: z.number().min(0),
+  total: z.number().min(0),
+  message: z.string().nullable(),
+});
+
+export const ApiErrorCode = z.enum(['invalid_request', 'unknown_method', 'not_found', 'conflict', 'bad_input', 'unavailable', 'unauthorized', 'internal']);
+
+export const ApiErrorBody = z.object({ code: ApiErrorCode, message: z.string(), details: z.unknown().optional() });
+
+const Empty = z.object({}).strict().default({});
+
+/**
+ * Every request: method name → params schema + result schema. Params are validated at every
+ * boundary (IPC adapter, HTTP bridge, CLI); results are produced by our own service.
+ */
+export const methods = {
+  'status.get': { params: Empty, result: Status },
+
+  'folders.list': { params: Empty, result: z.array(Folder) },
+  'folders.add': { params: z.object({ path: FsPath, exclude: z.array(z.string().max(500)).max(100).default([]) }).strict(), result: Folder },
+  'folders.remove': { params: z.object({ id: Id }).strict(), result: z.object({ removed: z.boolean() }) },
+  'folders.setExclusions': { params: z.object({ id: Id, exclude: z.array(z.string().max(500)).max(100) }).strict(), result: Folder },
+  'folders.rescan': { params: z.object({ id: Id.optional() }).strict().default({}), result: z.object({ queued: z.number().int() }) },
+
+  'photos.list': {
+    params: z
+      .object({ offset: Offset, limit: Limit, folderId: Id.optional(), sort: z.enum(['date-desc', 'date-asc', 'name']).default('date-desc') })
+      .strict()
+      .default({ offset: 0, limit: 60, sort: 'date-desc' }),
+    result: z.object({ items: z.array(Photo), total: z.number().int() }),
+  },
+  'photos.get': { params: z.object({ id: Id }).strict(), result: Photo },
+  'photos.errors': {
+    params: z.object({ offset: Offset, limit: Limit }).strict().default({ offset: 0, limit: 60 }),
+    result: z.object({ items: z.array(Photo), total: z.number().int() }),
+  },
+
+  'search.compose': {
+    params: z.object({ photo: PhotoRef, instruction: z.string().max(2000), includeQueryPhoto: z.boolean().default(false), ...Page }).strict(),
+    result: SearchResult,
+  },
+  'search.text': { params: z.object({ text: z.string().min(1).max(2000), ...Page }).strict(), result: SearchResult },
+  'search.similar': {
+    params: z.object({ photo: PhotoRef, includeQueryPhoto: z.boolean().default(false), ...Page }).strict(),
+    result: SearchResult,
+  },
+  'search.sketch': {
+    params: z.object({ photo: PhotoRef, instruction: z.string().max(2000).optional(), includeQueryPhoto: z.boolean().default(false), ...Page }).strict(),
+    result: SearchResult,
+  },
+
+  'albums.list': { params: Empty, result: z.array(Album) },
+  'albums.get': {
+    params: z.object({ id: Id, offset: Offset, limit: Limit }).strict(),
+    result: z.object({ album: Album, hits: z.array(SearchHit), hasMore: z.boolean() }),
+  },
+  'albums.create': {
+    params: z.object({ name: z.string().trim().min(1).max(200), query: AlbumQuery, rule: AlbumRule.default({ kind: 'topN', n: 50 }), filters: SearchFilters }).strict(),
+    result: Album,
+  },
+  'albums.update': {
+    params: z.object({ id: Id, name: z.string().trim().min(1).max(200).optional(), rule: AlbumRule.optional(), filters: SearchFilters.optional() }).strict(),
+    result: Album,
+  },
+  'albums.delete': { params: z.object({ id: Id }).strict(), result: z.object({ deleted: z.boolean() }) },
+
+  'index.progress': { params: Empty, result: IndexProgress },
+  'index.pause': { params: Empty, result: IndexProgress },
+  'index.resume': { params: Empty, result: IndexProgress },
+
+  'models.list': { params: Empty, result: z.array(ModelInfo) },
+  'models.activate': { params: z.object({ id: z.string().min(1).max(200) }).strict(), result: ModelInfo },
+  'models.install': {
+    params: z
+      .object({ checkpoint: z.string().min(1).max(4096), vocab: z.string().min(1).max(4096), name: z.string().max(200).optional() })
+      .strict(),
+    result: z.object({ jobId: z.string() }),
+  },
+  'models.cancelInstall': { params: z.object({ jobId: z.string() }).strict(), result: z.object({ cancelled: z.boolean() }) },
+  'models.remove': { params: z.object({ id: z.string().min(1).max(200) }).strict(), result: z.object({ removed: z.boolean() }) },
+
+  'settings.get': { params: Empty, result: Settings },
+  'settings.set': { params: Settings.partial().strict(), result: Settings },
+} as const;
+
+/** Events pushed from the service to every connected client. */
+export const events = {
+  'index.progress': IndexProgress,
+  'photos.changed': z.object({ added: z.number().int(), updated: z.number().int(), removed: z.number().int() }),
+  'folders.changed': z.object({}),
+  'albums.changed': z.object({ id: Id, count: z.number().int() }),
+  'models.installProgress': ModelInstallProgress,
+  'models.changed': z.object({ activeId: z.string().nullable() }),
+} as const;
