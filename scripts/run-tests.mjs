@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// Runs every test suite (type check, vitest node + renderer projects, Python model tests) and
+// prints one closing line "Tests: N passed, N failed, N skipped" over all of them.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'magiclens-tests-'));
+const totals = { passed: 0, failed: 0, skipped: 0 };
+let ok = true;
+
+function run(label, cmd, args, env = {}) {
+  process.stdout.write(`\n=== ${label} ===\n`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  if (r.status !== 0) ok = false;
+  return r.status ?? 1;
+}
+
+function addVitest(file) {
+  if (!existsSync(file)) { totals.failed += 1; return; }
+  const j = JSON.parse(readFileSync(file, 'utf8'));
+  totals.passed += j.numPassedTests ?? 0;
+  totals.failed += (j.numFailedTests ?? 0) + (j.numRuntimeErrorTestSuites ?? 0);
+  totals.skipped += (j.numPendingTests ?? 0) + (j.numTodoTests ?? 0);
+}
+
+const only = process.argv.slice(2);
+const want = (name) => only.length === 0 || only.includes(name);
+
+if (want('types')) {
+  const s = run('type check (tsc, strict)', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
+  if (s === 0) totals.passed += 1; else totals.failed += 1;
+  if (existsSync(path.join(root, 'renderer', 'tsconfig.json'))) {
+    const r = run('type check (svelte-check)', 'npx', ['svelte-check', '--tsconfig', 'renderer/tsconfig.json', '--fail-on-warnings=false', '--output', 'human']);
+    if (r === 0) totals.passed += 1; else totals.failed += 1;
+  }
+}
+if (want('node')) {
+  const out = path.join(tmp, 'node.json');
+  run('vitest (node: unit, integration, e2e)', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
+  addVitest(out);
+}
+if (want('renderer') && existsSync(path.join(root, 'renderer', 'vitest.config.ts'))) {
+  const out = path.join(tmp, 'renderer.json');
+  run('vitest (renderer components)', 'npx', ['vitest', 'run', '--config', 'renderer/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
+  addVitest(out);
+}
+if (want('python') && existsSync(path.join(root, 'models', 'python', 'tests'))) {
+  const out = path.join(tmp, 'python.txt');
+  const py = process.env.MAGICLENS_PYTHON ?? '/usr/bin/python3';
+  process.stdout.write('\n=== python (models/python unittest) ===\n');
+  const r = spawnSync(py, ['-m', 'unittest', 'discover', '-s', 'models/python/tests', '-t', 'models/python', '-v'], { cwd: root, encoding: 'utf8', env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
+  const text = `${r.stdout ?? ''}${r.stderr ?? ''}`;
+  process.stdout.write(text);
+  if (r.status !== 0) ok = false;
+  const ran = /Ran (\d+) tests?/.exec(text);
+  const failures = /failures=(\d+)/.exec(text);
+  const errors = /errors=(\d+)/.exec(text);
+  const skipped = /skipped=(\d+)/.exec(text);
+  const n = ran ? Number(ran[1]) : 0;
+  const f = (failures ? Number(failures[1]) : 0) + (errors ? Number(errors[1]) : 0);
+  const s = skipped ? Number(skipped[1]) : 0;
+  totals.passed += Math.max(0, n - f - s);
+  totals.failed += f + (r.status !== 0 && f === 0 ? 1 : 0);
+  totals.skipped += s;
+  void out;
+}
+rmSync(tmp, { recursive: true, force: true });
+process.stdout.write(`\nTests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
+process.exit(ok && totals.failed === 0 ? 0 : 1);
