@@ -1,0 +1,124 @@
+// The tiny golden checkpoint, converted by our TS converter and run by onnxruntime-node, against the
+// vectors the official JAX code produced (../shared/reference/magiclens).
+import fs from 'node:fs';
+import path from 'node:path';
+import ort from 'onnxruntime-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { goldenDir, tinyPackDir } from '../../helpers/tiny-pack.js';
+import { compare, flat } from '../../helpers/compare.js';
+import { loadPack } from '../../../app/model/pack.js';
+import { MagicLensRuntime } from '../../../app/model/runtime.js';
+import { preprocessImage, rgbToModelInput, specFromManifest } from '../../../app/media/preprocess.js';
+
+const G_DIR = goldenDir();
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const G: any = G_DIR ? JSON.parse(fs.readFileSync(path.join(G_DIR, 'golden_tiny.json'), 'utf8')) : null;
+const TOL = 1e-4;
+const COS = 0.99999;
+
+function expectClose(name: string, got: ArrayLike<number>, want: ArrayLike<number>) {
+  const r = compare(got, want);
+  expect(r.maxAbs, `${name} max-abs`).toBeLessThanOrEqual(TOL);
+  expect(r.cosine, `${name} cosine`).toBeGreaterThanOrEqual(COS);
+  return r;
+}
+
+describe.skipIf(!G)('golden tiny model: converter + onnxruntime-node vs official JAX', () => {
+  let rt: MagicLensRuntime;
+  let exposed: string;
+  beforeAll(async () => {
+    const dir = (await tinyPackDir())!;
+    rt = await MagicLensRuntime.open(await loadPack(dir), { threads: 1 });
+    exposed = (await tinyPackDir({ expose: true }))!;
+  }, 60_000);
+
+  it('runs on the CPU provider here and reports it', () => {
+    expect(['cuda', 'dml', 'coreml', 'cpu']).toContain(rt.provider);
+    expect(rt.dim).toBe(32);
+    expect(rt.imageSize).toBe(32);
+  });
+
+  it('token ids identical to the official tokenizer (unpadded and padded)', () => {
+    G.texts.forEach((t: string, i: number) => {
+      const n = G.token_lengths_incl_sot_eot[i];
+      expect(rt.tokenizer.encode(t)).toEqual(G.token_ids[i].slice(0, n));
+      expect(Array.from(rt.tokenizer.encodePadded(t), Number)).toEqual(G.token_ids[i]);
+    });
+  });
+
+  for (const variant of ['pipe', 'direct_variant'] as const) {
+    it(`${variant}: preprocessing ≤1e-3, image/text embeds and all 12 multimodal embeds ≤1e-4, cos ≥ 0.99999`, async () => {
+      const spec = specFromManifest(rt.pack.manifest, variant === 'pipe' ? 'squash' : 'center-crop');
+      const gImages = variant === 'pipe' ? G.images : G.direct_variant.images;
+      const gPairs = variant === 'pipe' ? G.pairs : G.direct_variant.pairs;
+      const px: Float32Array[] = [];
+      for (let i = 0; i < 3; i++) {
+        const im = G.images[i];
+        const fromPng = await preprocessImage(path.join(G_DIR!, im.png), spec);
+        const fromNpy = rgbToModelInput({ data: Uint8Array.from(flat(im.raw_uint8_hwc)), width: im.hw[1], height: im.hw[0], channels: 3 }, spec);
+        const want = flat(gImages[i].preprocessed_32x32x3);
+        expect(compare(fromPng, want).maxAbs).toBeLessThanOrEqual(1e-3);
+        expect(compare(fromNpy, want).maxAbs).toBeLessThanOrEqual(1e-3);
+        px.push(fromPng);
+      }
+      const all = new Float32Array(3 * 32 * 32 * 3);
+      px.forEach((p, i) => all.set(p, i * p.length));
+      const img = await rt.embedImages(all, 3);
+      expectClose('clip_image_embed', img, gImages.flatMap((im: { clip_image_embed: number[] }) => im.clip_image_embed));
+      const txt = await rt.embedTexts(G.texts);
+      expectClose('text_embeds', txt, flat(G.text_embeds));
+      const pi = new Float32Array(12 * 32), pt = new Float32Array(12 * 32);
+      for (let p = 0; p < 12; p++) {
+        pi.set(img.subarray((p >> 2) * 32, ((p >> 2) + 1) * 32), p * 32);
+        pt.set(txt.subarray((p % 4) * 32, (p % 4 + 1) * 32), p * 32);
+      }
+      const { embedding, unnorm } = await rt.fuseWithUnnorm(pi, pt, 12);
+      expectClose('multimodal_embed', unnorm, gPairs.flatMap((p: { multimodal_embed: number[] }) => p.multimodal_embed));
+      expectClose('multimodal_embed_norm', embedding, gPairs.flatMap((p: { multimodal_embed_norm: number[] }) => p.multimodal_embed_norm));
+      // every pair on its own (batch 1, text on its real length) agrees too
+      for (let p = 0; p < 12; p++) {
+        const t1 = await rt.embedText(G.texts[p % 4]);
+        const e1 = await rt.fuse(img.subarray((p >> 2) * 32, ((p >> 2) + 1) * 32), t1, 1);
+        expectClose(`pair ${p}`, e1, gPairs[p].multimodal_embed_norm);
+      }
+    });
+  }
+
+  it('every exposed intermediate matches (vision, text on real length, fusion, pooler)', async () => {
+    const I = G.intermediates_pipe_batched;
+    const sess = async (f: string) => ort.InferenceSession.create(path.join(exposed, f));
+    const [img, txt, fus] = [await sess('image.onnx'), await sess('text.onnx'), await sess('fusion.onnx')];
+    const px = new Float32Array(G.images.flatMap((im: { preprocessed_32x32x3: unknown }) => flat(im.preprocessed_32x32x3)));
+    const io = await img.run({ pixels: new ort.Tensor('float32', px, [3, 32, 32, 3]) });
+    expectClose('conv1', io.conv1!.data as Float32Array, flat(I['clip/visual/conv1 [img,4,4,48]']));
+    expectClose('ln_pre', io.ln_pre!.data as Float32Array, flat(I['clip/visual/ln_pre [img,17,48]']));
+    expectClose('visual transformer', io.transformer!.data as Float32Array, flat(I['clip/visual/transformer [img,17,48]']));
+    for (let t = 0; t < 4; t++) {
+      const L = G.token_lengths_incl_sot_eot[t];
+      const ids = BigInt64Array.from(G.token_ids[t].slice(0, L).map(BigInt));
+      const o = await txt.run({ ids: new ort.Tensor('int64', ids, [1, L]) });
+      expectClose(`text transformer ${t}`, o.transformer!.data as Float32Array, flat(I['clip/text/transformer [txt,77,16]'][t]).slice(0, L * 16));
+      expectClose(`ln_final ${t}`, o.ln_final!.data as Float32Array, flat(I['clip/text/ln_final [txt,77,16]'][t]).slice(0, L * 16));
+    }
+    // padded to 77 the whole [4,77,16] matches, pad positions included (fully-masked rows are uniform, as in flax)
+    const o77 = await txt.run({ ids: new ort.Tensor('int64', BigInt64Array.from(flat(G.token_ids).map(BigInt)), [4, 77]) });
+    expectClose('text transformer padded', o77.transformer!.data as Float32Array, flat(I['clip/text/transformer [txt,77,16]']));
+    const ie = io.image_embed!.data as Float32Array;
+    const te = o77.text_embed!.data as Float32Array;
+    const pi = new Float32Array(12 * 32), pt = new Float32Array(12 * 32);
+    for (let p = 0; p < 12; p++) { pi.set(ie.subarray((p >> 2) * 32, ((p >> 2) + 1) * 32), p * 32); pt.set(te.subarray((p % 4) * 32, (p % 4 + 1) * 32), p * 32); }
+    const fo = await fus.run({ image_embed: new ort.Tensor('float32', pi, [12, 32]), text_embed: new ort.Tensor('float32', pt, [12, 32]) });
+    expectClose('x_layers_0', fo.x_layers_0!.data as Float32Array, flat(I['multimodal_encoder/x_layers_0 out [pair,2,32]']));
+    expectClose('multimodal_encoder', fo.multimodal_encoder!.data as Float32Array, flat(I['multimodal_encoder out [pair,2,32]']));
+    expectClose('pool_attn', fo.pool_attn!.data as Float32Array, flat(I['contrastive_multimodal_pooler/pool_attn encoded [pair,1,32]']));
+    expectClose('pool probs', fo.pool_probs!.data as Float32Array, flat(I['contrastive_multimodal_pooler/pool_attn probs [pair,heads2,1,2]']));
+    for (const s of [img, txt, fus]) await s.release();
+  });
+
+  it('empty-text target embeddings equal fusing with e_text("")', async () => {
+    const img = new Float32Array(2 * 32).map((_, i) => Math.sin(i));
+    const a = await rt.targetEmbeddings(img, 2);
+    const b = await rt.fuse(img, await rt.embedText(''), 2);
+    expect(compare(a, b).maxAbs).toBeLessThan(1e-6);
+  });
+});
