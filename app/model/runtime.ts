@@ -56,6 +56,8 @@ export class MagicLensRuntime {
         executionProviders: [provider],
         graphOptimizationLevel: 'all',
         interOpNumThreads: 1,
+        // a missing GPU provider library is an expected fallback, not an error worth ORT's console noise
+        ...(provider !== 'cpu' ? { logSeverityLevel: 4 as const } : {}),
         ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
       };
       const made: ort.InferenceSession[] = [];
