@@ -1,0 +1,31 @@
+// Desktop-shell requests: things only Electron's main process can do (native dialogs, native
+// context menu, revealing a file). They travel over the same IPC `call` as the API but are
+// answered by main/, never by the service, so they are NOT part of Handlers. The HTTP bridge
+// does not serve them; the renderer uses in-page fallbacks there. No Node imports here.
+import { z } from 'zod';
+import { Id } from './schemas.js';
+
+export const PhotoMenuAction = z.enum(['find-related', 'similar', 'open']).nullable();
+
+export const shellMethods = {
+  /** Native "Add folder" dialog; null when cancelled. */
+  'shell.pickFolder': { params: z.object({}).strict().default({}), result: z.object({ path: z.string().nullable() }) },
+  /** Native "open image file" dialog for a query photo outside the library. */
+  'shell.pickImage': { params: z.object({}).strict().default({}), result: z.object({ path: z.string().nullable() }) },
+  /** Native "choose a file" dialog for model import (checkpoint or vocabulary). */
+  'shell.pickFile': { params: z.object({ title: z.string().max(200).default('Choose a file') }).strict().default({ title: 'Choose a file' }), result: z.object({ path: z.string().nullable() }) },
+  /** Native context menu on a photo; "show in folder" is carried out by main itself. */
+  'shell.photoMenu': { params: z.object({ photoId: Id }).strict(), result: z.object({ action: PhotoMenuAction }) },
+  'shell.showInFolder': { params: z.object({ photoId: Id }).strict(), result: z.object({ shown: z.boolean() }) },
+} as const;
+
+export type ShellMethod = keyof typeof shellMethods;
+export type ShellParams<M extends ShellMethod> = z.input<(typeof shellMethods)[M]['params']>;
+export type ShellResult<M extends ShellMethod> = z.output<(typeof shellMethods)[M]['result']>;
+export type PhotoMenuAction = z.output<typeof PhotoMenuAction>;
+
+export const SHELL_METHOD_NAMES = Object.keys(shellMethods) as ShellMethod[];
+
+export function isShellMethod(name: unknown): name is ShellMethod {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(shellMethods, name);
+}

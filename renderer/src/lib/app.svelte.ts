@@ -1,0 +1,349 @@
+// Application state (Svelte 5 runes) and the actions views call. One instance per window.
+import type { Album, AlbumQuery, Folder, IndexProgress, ModelInfo, ModelInstallProgress, Photo, SearchResult, Settings, Status } from '../../../app/api/contract.js';
+import type { Client } from './api.js';
+import { ArraySource, PagedSource, type GridItem, type GridSource } from './sources.svelte.js';
+
+export type View =
+  | { name: 'library'; folderId: number | null }
+  | { name: 'search' }
+  | { name: 'album'; id: number }
+  | { name: 'errors' }
+  | { name: 'models' }
+  | { name: 'settings' };
+
+export type QueryPhoto = { kind: 'library'; photo: Photo } | { kind: 'file'; path: string };
+
+export interface MenuRequest {
+  photo: Photo;
+  x: number;
+  y: number;
+}
+
+type SearchKind = 'compose' | 'text' | 'similar';
+
+function debounce(fn: () => void, ms: number): () => void {
+  let t: ReturnType<typeof setTimeout> | null = null;
+  return () => {
+    if (t) clearTimeout(t);
+    t = setTimeout(() => {
+      t = null;
+      fn();
+    }, ms);
+  };
+}
+
+export class AppState {
+  view = $state<View>({ name: 'library', folderId: null });
+  status = $state<Status | null>(null);
+  folders = $state<Folder[]>([]);
+  albums = $state<Album[]>([]);
+  progress = $state<IndexProgress | null>(null);
+  settings = $state<Settings | null>(null);
+  models = $state<ModelInfo[]>([]);
+  installs = $state<Record<string, ModelInstallProgress>>({});
+  connected = $state(true);
+  ready = $state(false);
+  fatal = $state<string | null>(null);
+
+  // Search bar
+  query = $state<QueryPhoto | null>(null);
+  instruction = $state('');
+  focusInstruction = $state(0); // bumped to ask the search bar to focus its field
+  pickMode = $state(false);
+
+  // Search results
+  result = $state<SearchResult | null>(null);
+  resultKind = $state<SearchKind | null>(null);
+  searching = $state(false);
+  searchError = $state<string | null>(null);
+  results = new ArraySource();
+  private lastSearch: { kind: SearchKind; params: Record<string, unknown> } | null = null;
+
+  // Album view
+  album = $state<Album | null>(null);
+  albumHits = new ArraySource();
+  albumHasMore = $state(false);
+
+  // Library grid
+  library: PagedSource;
+  libraryFolder: number | null = null;
+
+  // Overlays
+  viewer = $state<{ source: GridSource; index: number } | null>(null);
+  menu = $state<MenuRequest | null>(null);
+  saveDialog = $state(false);
+  addFolderDialog = $state(false);
+  toast = $state<{ message: string; kind: 'info' | 'error' } | null>(null);
+  private toastTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(readonly client: Client) {
+    this.library = this.makeLibrary(null);
+  }
+
+  get isDesktop(): boolean {
+    return this.client.transport === 'ipc';
+  }
+
+  private makeLibrary(folderId: number | null): PagedSource {
+    this.libraryFolder = folderId;
+    return new PagedSource((offset, limit) =>
+      this.client.call('photos.list', folderId === null ? { offset, limit, sort: 'date-desc' } : { offset, limit, sort: 'date-desc', folderId }),
+    );
+  }
+
+  async start(): Promise<void> {
+    const c = this.client;
+    c.onConnection((up) => {
+      const wasDown = !this.connected;
+      this.connected = up;
+      if (up && wasDown) void this.reloadAll();
+    });
+    const refreshPhotos = debounce(() => {
+      this.library.refresh();
+      void this.loadFolders();
+      void this.loadStatus();
+    }, 350);
+    c.on('index.progress', (p) => {
+      const wasBusy = this.progress && this.progress.state !== 'idle';
+      this.progress = p;
+      if (wasBusy && p.state === 'idle') refreshPhotos();
+    });
+    c.on('photos.changed', () => refreshPhotos());
+    c.on('folders.changed', () => {
+      void this.loadFolders();
+      void this.loadStatus();
+    });
+    c.on('albums.changed', (e) => {
+      const i = this.albums.findIndex((a) => a.id === e.id);
+      if (i >= 0) {
+        const a = this.albums[i]!;
+        this.albums[i] = { ...a, count: e.count };
+      } else void this.loadAlbums();
+      if (this.view.name === 'album' && this.view.id === e.id) void this.openAlbum(e.id, true);
+    });
+    c.on('models.installProgress', (p) => {
+      this.installs = { ...this.installs, [p.jobId]: p };
+      if (p.phase === 'done') void this.loadModels();
+    });
+    c.on('models.changed', () => {
+      void this.loadModels();
+      void this.loadStatus();
+    });
+    await this.reloadAll();
+    this.ready = true;
+  }
+
+  async reloadAll(): Promise<void> {
+    try {
+      await Promise.all([this.loadStatus(), this.loadFolders(), this.loadAlbums(), this.loadSettings(), this.loadModels()]);
+      this.progress = await this.client.call('index.progress', {});
+      this.library.refresh();
+      this.fatal = null;
+    } catch (err) {
+      this.fatal = err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  async loadStatus(): Promise<void> {
+    this.status = await this.client.call('status.get', {});
+  }
+  async loadFolders(): Promise<void> {
+    this.folders = await this.client.call('folders.list', {});
+  }
+  async loadAlbums(): Promise<void> {
+    this.albums = await this.client.call('albums.list', {});
+  }
+  async loadSettings(): Promise<void> {
+    this.settings = await this.client.call('settings.get', {});
+  }
+  async loadModels(): Promise<void> {
+    this.models = await this.client.call('models.list', {});
+  }
+
+  notify(message: string, kind: 'info' | 'error' = 'info'): void {
+    this.toast = { message, kind };
+    if (this.toastTimer) clearTimeout(this.toastTimer);
+    this.toastTimer = setTimeout(() => (this.toast = null), kind === 'error' ? 7000 : 3500);
+  }
+
+  /** Runs an action, turning a failure into a visible message instead of an unhandled rejection. */
+  async guard<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await fn();
+    } catch (err) {
+      this.notify(`${what}: ${err instanceof Error ? err.message : String(err)}`, 'error');
+      return undefined;
+    }
+  }
+
+  // ---- navigation ----
+  go(view: View): void {
+    this.menu = null;
+    this.pickMode = false;
+    if (view.name === 'library') {
+      const folderId = view.folderId;
+      if (folderId !== this.libraryFolder) this.library = this.makeLibrary(folderId);
+      else this.library.refresh();
+    }
+    if (view.name === 'album') void this.openAlbum(view.id);
+    this.view = view;
+  }
+
+  // ---- folders ----
+  async addFolder(path?: string): Promise<void> {
+    if (path === undefined) {
+      const picked = this.client.shell('shell.pickFolder', {});
+      if (!picked) {
+        this.addFolderDialog = true; // browser transport: type the path
+        return;
+      }
+      const r = await picked;
+      if (!r.path) return;
+      path = r.path;
+    }
+    const folder = await this.guard('Could not add the folder', () => this.client.call('folders.add', { path: path!, exclude: [] }));
+    if (folder) {
+      this.addFolderDialog = false;
+      this.notify(`Added ${folder.path}. Indexing starts now.`);
+      await Promise.all([this.loadFolders(), this.loadStatus()]);
+      this.go({ name: 'library', folderId: null });
+    }
+  }
+
+  // ---- query photo / search ----
+  setQueryPhoto(photo: Photo): void {
+    this.query = { kind: 'library', photo };
+    this.pickMode = false;
+  }
+
+  /** "Find related…": the photo becomes the query, the instruction field gets focus. */
+  findRelated(photo: Photo): void {
+    this.menu = null;
+    this.viewer = null;
+    this.setQueryPhoto(photo);
+    this.instruction = '';
+    this.focusInstruction++;
+  }
+
+  async similar(photo: Photo): Promise<void> {
+    this.menu = null;
+    this.viewer = null;
+    this.setQueryPhoto(photo);
+    this.instruction = '';
+    await this.search();
+  }
+
+  clearQuery(): void {
+    this.query = null;
+  }
+
+  async search(more = false): Promise<void> {
+    let kind: SearchKind;
+    let params: Record<string, unknown>;
+    if (more && this.lastSearch && this.result) {
+      kind = this.lastSearch.kind;
+      params = { ...this.lastSearch.params, offset: this.results.count };
+    } else {
+      const text = this.instruction.trim();
+      const ref = this.query ? (this.query.kind === 'library' ? { id: this.query.photo.id } : { path: this.query.path }) : null;
+      if (ref && text) (kind = 'compose'), (params = { photo: ref, instruction: text });
+      else if (ref) (kind = 'similar'), (params = { photo: ref });
+      else if (text) (kind = 'text'), (params = { text });
+      else {
+        this.notify('Type what you are looking for, or choose a photo first.');
+        return;
+      }
+      params = { ...params, limit: 60, offset: 0 };
+      this.lastSearch = { kind, params };
+    }
+    this.searching = true;
+    this.searchError = null;
+    this.view = { name: 'search' };
+    try {
+      const r = await this.client.call(`search.${kind}`, params as never);
+      this.result = r;
+      this.resultKind = kind;
+      const hits: GridItem[] = r.hits.map((h) => ({ photo: h.photo, score: h.score }));
+      this.results.items = more ? [...this.results.items, ...hits] : hits;
+    } catch (err) {
+      this.searchError = err instanceof Error ? err.message : String(err);
+      if (!more) {
+        this.result = null;
+        this.results.items = [];
+      }
+    } finally {
+      this.searching = false;
+    }
+  }
+
+  /** The album query equivalent to the current search, or why there is none. */
+  albumQueryForResult(): AlbumQuery | string {
+    const r = this.result;
+    if (!r) return 'Run a search first.';
+    if (r.kind === 'text') return { kind: 'text', text: r.instruction ?? this.lastSearch?.params.text as string };
+    if (!r.queryPhoto) return 'Smart albums need a query photo from the library.';
+    if (r.kind === 'compose') return { kind: 'compose', photoId: r.queryPhoto.id, instruction: r.instruction ?? '' };
+    return { kind: 'similar', photoId: r.queryPhoto.id };
+  }
+
+  async saveAlbum(name: string, n: number): Promise<void> {
+    const q = this.albumQueryForResult();
+    if (typeof q === 'string') return this.notify(q, 'error');
+    const album = await this.guard('Could not save the album', () => this.client.call('albums.create', { name, query: q, rule: { kind: 'topN', n } }));
+    if (!album) return;
+    this.saveDialog = false;
+    await this.loadAlbums();
+    this.notify(`Saved smart album “${album.name}” (${album.count} photos).`);
+  }
+
+  async openAlbum(id: number, keepScroll = false): Promise<void> {
+    const r = await this.guard('Could not open the album', () => this.client.call('albums.get', { id, offset: 0, limit: keepScroll ? Math.max(60, this.albumHits.count) : 120 }));
+    if (!r) return;
+    this.album = r.album;
+    this.albumHits.items = r.hits.map((h) => ({ photo: h.photo, score: h.score }));
+    this.albumHasMore = r.hasMore;
+  }
+
+  async moreAlbum(): Promise<void> {
+    if (!this.album) return;
+    const id = this.album.id;
+    const r = await this.guard('Could not load more', () => this.client.call('albums.get', { id, offset: this.albumHits.count, limit: 120 }));
+    if (!r) return;
+    this.albumHits.items = [...this.albumHits.items, ...r.hits.map((h) => ({ photo: h.photo, score: h.score }))];
+    this.albumHasMore = r.hasMore;
+  }
+
+  async deleteAlbum(id: number): Promise<void> {
+    const r = await this.guard('Could not delete the album', () => this.client.call('albums.delete', { id }));
+    if (r?.deleted) {
+      await this.loadAlbums();
+      this.go({ name: 'library', folderId: null });
+    }
+  }
+
+  // ---- photos ----
+  open(source: GridSource, index: number): void {
+    this.menu = null;
+    this.viewer = { source, index };
+  }
+
+  /** Right-click: the native menu in Electron, our own menu in a browser. */
+  async contextMenu(photo: Photo, x: number, y: number, source: GridSource, index: number): Promise<void> {
+    const native = this.client.shell('shell.photoMenu', { photoId: photo.id });
+    if (!native) {
+      this.menu = { photo, x, y };
+      return;
+    }
+    const r = await native;
+    if (r.action === 'find-related') this.findRelated(photo);
+    else if (r.action === 'similar') await this.similar(photo);
+    else if (r.action === 'open') this.open(source, index);
+  }
+
+  // ---- indexing ----
+  async pauseResume(): Promise<void> {
+    const paused = this.progress?.state === 'paused';
+    const p = await this.guard(paused ? 'Could not resume' : 'Could not pause', () => this.client.call(paused ? 'index.resume' : 'index.pause', {}));
+    if (p) this.progress = p;
+  }
+}

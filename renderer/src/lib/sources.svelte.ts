@@ -1,0 +1,111 @@
+// Data sources for the virtualised grid. A source answers "how many" and "item i", loading
+// pages lazily, so the grid can scroll through 100k photos holding only what is near the view.
+import type { Photo } from '../../../app/api/contract.js';
+
+export interface GridItem {
+  photo: Photo;
+  score?: number;
+}
+
+export interface GridSource {
+  readonly count: number;
+  item(i: number): GridItem | undefined;
+  /** Ask for items [from, to) to be loaded; no-op for sources already in memory. */
+  ensure(from: number, to: number): void;
+}
+
+export class ArraySource implements GridSource {
+  items = $state<GridItem[]>([]);
+  constructor(items: GridItem[] = []) {
+    this.items = items;
+  }
+  get count(): number {
+    return this.items.length;
+  }
+  item(i: number): GridItem | undefined {
+    return this.items[i];
+  }
+  ensure(): void {}
+}
+
+export type PageLoader = (offset: number, limit: number) => Promise<{ items: Photo[]; total: number }>;
+
+/** Lazily paged photos (the library, a folder): pages of `pageSize` fetched on demand. */
+export class PagedSource implements GridSource {
+  total = $state(0);
+  loaded = $state(false);
+  error = $state<string | null>(null);
+  private version = $state(0);
+  private pages = new Map<number, Photo[]>();
+  private stale = new Map<number, Photo[]>();
+  private inflight = new Set<number>();
+  private generation = 0;
+  private lastRange: [number, number] = [0, 0];
+
+  constructor(
+    private readonly load: PageLoader,
+    private readonly pageSize = 240,
+  ) {}
+
+  get count(): number {
+    return this.total;
+  }
+
+  item(i: number): GridItem | undefined {
+    void this.version; // reactive dependency: re-read when a page lands
+    const p = Math.floor(i / this.pageSize);
+    const page = this.pages.get(p) ?? this.stale.get(p);
+    const photo = page?.[i % this.pageSize];
+    return photo ? { photo } : undefined;
+  }
+
+  ensure(from: number, to: number): void {
+    this.lastRange = [from, to];
+    const first = Math.floor(from / this.pageSize);
+    const last = Math.floor(Math.max(from, to - 1) / this.pageSize);
+    for (let p = first; p <= last; p++) this.fetchPage(p);
+  }
+
+  /** Re-fetch what is on screen (after photos changed) without blanking it meanwhile. */
+  refresh(): void {
+    this.generation++;
+    this.stale = new Map([...this.stale, ...this.pages]);
+    this.pages.clear();
+    this.inflight.clear();
+    const [from, to] = this.lastRange;
+    this.ensure(from, Math.max(to, from + 1));
+  }
+
+  private fetchPage(p: number): void {
+    if (this.pages.has(p) || this.inflight.has(p)) return;
+    this.inflight.add(p);
+    const gen = this.generation;
+    this.load(p * this.pageSize, this.pageSize).then(
+      (r) => {
+        if (gen !== this.generation) return;
+        this.inflight.delete(p);
+        this.pages.set(p, r.items);
+        this.stale.delete(p);
+        this.total = r.total;
+        this.loaded = true;
+        this.error = null;
+        if (this.pages.size > 60) this.evict(p);
+        this.version++;
+      },
+      (err: unknown) => {
+        if (gen !== this.generation) return;
+        this.inflight.delete(p);
+        this.error = err instanceof Error ? err.message : String(err);
+        this.loaded = true;
+        this.version++;
+      },
+    );
+  }
+
+  /** Keep memory flat while scrolling far: drop the pages furthest from the one just loaded. */
+  private evict(centre: number): void {
+    const keys = [...this.pages.keys()].sort((a, b) => Math.abs(b - centre) - Math.abs(a - centre));
+    for (const k of keys.slice(0, this.pages.size - 40)) this.pages.delete(k);
+    this.stale.clear();
+  }
+}
