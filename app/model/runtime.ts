@@ -1,6 +1,9 @@
 // onnxruntime-node sessions for one model pack. Execution providers are tried in order of preference
 // for the platform (CUDA → DirectML → CoreML → CPU); any failure to create the sessions falls back to
 // the next one, and the provider that actually runs is reported.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import ort from 'onnxruntime-node';
 import type { ModelPack } from './pack.js';
 import { ClipTokenizer } from './tokenizer.js';
@@ -18,6 +21,22 @@ export function defaultProviders(platform: NodeJS.Platform = process.platform): 
   if (platform === 'win32') return ['cuda', 'dml', 'cpu'];
   if (platform === 'darwin') return ['coreml', 'cpu'];
   return ['cuda', 'cpu'];
+}
+
+/**
+ * CUDA needs provider libraries that onnxruntime-node only fetches in its (optional) postinstall; when
+ * they are absent we skip CUDA without asking ORT, which would log a loud error before failing.
+ */
+export function providerUnavailable(provider: ProviderName): string | null {
+  if (provider !== 'cuda') return null;
+  if (process.platform !== 'linux' && process.platform !== 'win32') return 'CUDA is only available on Linux and Windows';
+  try {
+    const binDir = path.join(path.dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
+    const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+    return fs.existsSync(path.join(binDir, lib)) ? null : `CUDA provider library ${lib} is not installed`;
+  } catch {
+    return null;
+  }
 }
 
 export class MagicLensRuntime {
@@ -52,6 +71,8 @@ export class MagicLensRuntime {
     if (!providers.includes('cpu')) providers.push('cpu');
     const fallbacks: { provider: ProviderName; error: string }[] = [];
     for (const provider of providers) {
+      const missing = providerUnavailable(provider);
+      if (missing) { fallbacks.push({ provider, error: missing }); continue; }
       const so: ort.InferenceSession.SessionOptions = {
         executionProviders: [provider],
         graphOptimizationLevel: 'all',

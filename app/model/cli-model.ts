@@ -1,0 +1,127 @@
+// `magiclens model install|list|verify|activate|remove` (app/cli.ts delegates here).
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { sharedDir } from '../paths.js';
+import { DEFAULT_CHECKPOINT_URL, DEFAULT_VOCAB_URL, installOfficialModel, type InstallProgress } from './install.js';
+import { loadPack } from './pack.js';
+import { ModelRegistry } from './registry.js';
+import { formatVerifyTable, verifyAgainstGolden } from './verify.js';
+import type { ProviderName } from './runtime.js';
+
+export interface ModelCommandIO {
+  dataDir: string;
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+  json: boolean;
+}
+
+const USAGE = `usage: magiclens model <command>
+  install [--checkpoint PATH|URL] [--vocab PATH|URL] [--name NAME] [--id ID] [--preprocessing squash|center-crop]
+          defaults: ${DEFAULT_CHECKPOINT_URL}
+                    ${DEFAULT_VOCAB_URL}
+  list
+  verify [--golden DIR] [--provider cuda|dml|coreml|cpu] [--id ID]
+          with --golden: convert the golden tiny checkpoint and compare every quantity with the official outputs;
+          without: check the sha256 of every file of the pack (default: the active pack)
+  activate ID
+  remove ID
+`;
+
+function mib(n: number): string {
+  return `${(n / 2 ** 20).toFixed(1)} MiB`;
+}
+
+function progressPrinter(err: NodeJS.WritableStream): (p: InstallProgress) => void {
+  let last = '';
+  let lastT = 0;
+  return (p) => {
+    const now = Date.now();
+    const pct = p.total > 0 ? ` ${Math.floor((100 * p.done) / p.total)}%` : '';
+    const sizes = p.phase.startsWith('download') ? ` (${mib(p.done)}${p.total ? ` of ${mib(p.total)}` : ''})` : '';
+    const line = `${p.phase}${pct}${sizes}${p.message ? ` ${p.message}` : ''}`;
+    if (line !== last && (now - lastT > 500 || p.done === p.total || !p.phase.startsWith('download'))) {
+      err.write(line + '\n');
+      last = line;
+      lastT = now;
+    }
+  };
+}
+
+export async function runModelCommand(args: string[], io: ModelCommandIO): Promise<number> {
+  const [cmd, ...rest] = args;
+  const registry = new ModelRegistry(io.dataDir);
+  const emit = (obj: unknown, text: string) => io.out.write(io.json ? JSON.stringify(obj) + '\n' : text);
+  try {
+    switch (cmd) {
+      case 'install': {
+        const { values } = parseArgs({ args: rest, options: { checkpoint: { type: 'string' }, vocab: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, preprocessing: { type: 'string' } } });
+        const pre = values.preprocessing;
+        if (pre !== undefined && pre !== 'squash' && pre !== 'center-crop') throw new Error('--preprocessing must be squash or center-crop');
+        const ac = new AbortController();
+        const onSig = () => ac.abort();
+        process.once('SIGINT', onSig);
+        try {
+          const s = await installOfficialModel({
+            dataDir: io.dataDir,
+            checkpoint: values.checkpoint ?? DEFAULT_CHECKPOINT_URL,
+            vocab: values.vocab ?? DEFAULT_VOCAB_URL,
+            name: values.name, id: values.id, preprocessing: pre,
+            onProgress: io.json ? undefined : progressPrinter(io.err),
+            signal: ac.signal,
+          });
+          emit(s, `installed ${s.id} (${s.name}): ${mib(s.bytes)}, dim ${s.embedDim}, image ${s.imageSize}px, runs on ${s.provider}, ${s.seconds.toFixed(1)} s\n`);
+        } finally {
+          process.off('SIGINT', onSig);
+        }
+        return 0;
+      }
+      case 'list': {
+        const active = registry.active();
+        const packs = registry.list();
+        emit(packs.map(({ manifest, ...p }) => ({ ...p, active: p.id === active, embedDim: manifest?.architecture.embedDim })),
+          packs.length === 0 ? 'no model packs installed\n' : packs.map((p) => `${p.id === active ? '*' : ' '} ${p.id.padEnd(28)} ${p.name}${p.demo ? ' [demo]' : ''}${p.bundled ? ' (bundled)' : ''}${p.error ? `  BROKEN: ${p.error}` : ''}\n`).join(''));
+        return 0;
+      }
+      case 'verify': {
+        const { values } = parseArgs({ args: rest, options: { golden: { type: 'string' }, provider: { type: 'string' }, id: { type: 'string' } } });
+        if (values.golden !== undefined) {
+          const dir = values.golden === '' ? path.join(sharedDir(), 'reference', 'magiclens') : values.golden;
+          const providers = values.provider ? [values.provider as ProviderName] : undefined;
+          const r = await verifyAgainstGolden(dir, { providers });
+          emit(r, formatVerifyTable(r));
+          return r.ok ? 0 : 1;
+        }
+        const id = values.id ?? registry.active();
+        if (!id) throw new Error('no model pack installed');
+        const p = await registry.get(id);
+        emit({ id, ok: true, dir: p.dir }, `${id}: manifest and sha256 of ${Object.keys(p.manifest.files).length} files ok\n`);
+        return 0;
+      }
+      case 'activate': {
+        if (!rest[0]) throw new Error('model activate needs a pack id');
+        await registry.get(rest[0]);
+        registry.setActive(rest[0]);
+        emit({ active: rest[0] }, `active model: ${rest[0]}\n`);
+        return 0;
+      }
+      case 'remove': {
+        if (!rest[0]) throw new Error('model remove needs a pack id');
+        registry.remove(rest[0]);
+        emit({ removed: rest[0] }, `removed ${rest[0]}\n`);
+        return 0;
+      }
+      case 'inspect': {
+        const p = await loadPack(rest[0] ?? '.');
+        emit(p.manifest, JSON.stringify(p.manifest, null, 2) + '\n');
+        return 0;
+      }
+      default:
+        io.err.write(USAGE);
+        return cmd === undefined || cmd === 'help' || cmd === '--help' ? 0 : 2;
+    }
+  } catch (e) {
+    if (io.json) io.out.write(JSON.stringify({ error: (e as Error).message }) + '\n');
+    io.err.write(`error: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
