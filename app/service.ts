@@ -1,0 +1,493 @@
+// The service: wires store, library, indexer, search and albums into the API's Handlers.
+// Runs in a plain Node process (CLI, HTTP bridge) or Electron's utility process; no Electron here.
+//
+// Two model "lanes" with separate ORT sessions: the bulk lane runs the indexer's image batches,
+// the interactive lane runs queries (text tower, fusion head, the odd non-library query photo).
+// A query therefore never waits for an indexing batch to finish (a base-size batch of 8 takes
+// ~2 s on 2 cores); the cost is a second copy of the graphs in memory (~0.7 GB for base), which
+// the lanes only pay once the bulk lane is actually needed.
+import fs from 'node:fs';
+import path from 'node:path';
+import { ApiError, type EventData, type EventEnvelope, type EventName, type Folder, type Handlers, type IndexProgress, type ModelInfo, type Settings } from './api/contract.js';
+import { Settings as SettingsSchema } from './api/schemas.js';
+import { APP_ROOT, BUNDLED_PACKS_DIR } from './paths.js';
+import { openDatabase, type Db } from './store/db.js';
+import { AlbumRepo } from './store/albums.js';
+import { excludeOf, FolderRepo, type FolderRow } from './store/folders.js';
+import { PhotoRepo, toPhoto } from './store/photos.js';
+import { SettingsRepo } from './store/settings.js';
+import { VectorStore } from './store/vectors.js';
+import { Library } from './library/library.js';
+import { Indexer } from './index/indexer.js';
+import { SearchEngine, type ModelLane } from './search/search.js';
+import { AlbumEngine } from './search/albums.js';
+import { openImage } from './media/decode.js';
+import { contentTypeFor } from './media/formats.js';
+import { thumbPath, writeThumb } from './media/thumbs.js';
+import { specFromManifest } from './media/preprocess.js';
+import { ModelRegistry, type PackInfo } from './model/registry.js';
+import { defaultProviders, MagicLensRuntime } from './model/runtime.js';
+
+export interface ServiceOptions {
+  dataDir: string;
+  bundledPacksDir?: string;
+  threads?: number;
+  watch?: boolean /* chokidar on (default true) */;
+  modelId?: string;
+  /** Engine tuning (tests): image batch size, watcher stability and rename grace periods. */
+  batchSize?: number;
+  stabilityMs?: number;
+  graceMs?: number;
+}
+
+export interface Service {
+  handlers: Handlers;
+  onEvent(listener: (e: EventEnvelope) => void): () => void;
+  imageFile(photoId: number, kind: 'thumb' | 'full'): Promise<{ path: string; contentType: string }>;
+  close(): Promise<void>;
+}
+
+/** What the CLI and tests use beyond the contract. */
+export interface EngineService extends Service {
+  readonly dataDir: string;
+  readonly db: Db;
+  /** Rescan folders (all when omitted) and start indexing what is pending. */
+  scan(folderIds?: number[]): Promise<number>;
+  /** Resolves when no scan, watcher batch or indexing is in flight (and nothing is pending). */
+  whenIdle(): Promise<void>;
+  /** Opens (or returns) a lane: tests use it to check stored vectors against the model. */
+  lane(kind: 'interactive' | 'bulk'): Promise<ModelLane | null>;
+}
+
+const DEFAULT_SKETCH_INSTRUCTION = 'find a natural image of it';
+
+function defaultSettings(threads?: number): Settings {
+  return { threads: threads ?? 2, providers: defaultProviders(), theme: 'system', sketchInstruction: DEFAULT_SKETCH_INSTRUCTION };
+}
+
+function appVersion(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(APP_ROOT, 'package.json'), 'utf8')) as { version?: string }).version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+function packSize(p: PackInfo): number {
+  if (!p.manifest) return 0;
+  return Object.values(p.manifest.files).reduce((s, f) => s + f.bytes, 0);
+}
+
+interface InstallModule {
+  installOfficialModel(opts: {
+    dataDir: string;
+    checkpoint: string;
+    vocab: string;
+    name?: string;
+    onProgress?: (p: { phase: string; done: number; total: number; message?: string }) => void;
+    signal?: AbortSignal;
+  }): Promise<{ id: string }>;
+}
+
+export async function createService(opts: ServiceOptions): Promise<EngineService> {
+  const dataDir = path.resolve(opts.dataDir);
+  fs.mkdirSync(dataDir, { recursive: true });
+  const db = openDatabase(path.join(dataDir, 'library.db'));
+  const photos = new PhotoRepo(db);
+  const folders = new FolderRepo(db);
+  const vectors = new VectorStore(db);
+  const albumRepo = new AlbumRepo(db);
+  const settingsRepo = new SettingsRepo(db);
+  const registry = new ModelRegistry(dataDir, opts.bundledPacksDir ?? BUNDLED_PACKS_DIR);
+  const watch = opts.watch ?? true;
+  const listeners = new Set<(e: EventEnvelope) => void>();
+  const emit = <E extends EventName>(event: E, data: EventData<E>) => {
+    for (const l of listeners) {
+      try {
+        l({ event, data });
+      } catch {
+        /* a listener's failure is its own */
+      }
+    }
+  };
+
+  const getSettings = (): Settings => {
+    const stored = settingsRepo.get<Partial<Settings>>('settings') ?? {};
+    const merged = { ...defaultSettings(opts.threads), ...stored };
+    const parsed = SettingsSchema.safeParse(merged);
+    return parsed.success ? parsed.data : defaultSettings(opts.threads);
+  };
+
+  // ---- model lanes ----
+  let activeId: string | null = opts.modelId ?? registry.active();
+  let providerName: string | null = null;
+  const lanes: { interactive: Promise<ModelLane> | null; bulk: Promise<ModelLane> | null } = { interactive: null, bulk: null };
+  const openLane = async (kind: 'interactive' | 'bulk'): Promise<ModelLane> => {
+    if (!activeId) throw new ApiError('unavailable', 'no model pack installed: run `magiclens model install` or install one in Settings');
+    const pack = await registry.get(activeId);
+    const s = getSettings();
+    // Interactive: one thread, so a query does not fight the bulk lane for every core.
+    const rt = await MagicLensRuntime.open(pack, { threads: kind === 'interactive' ? 1 : (opts.threads ?? s.threads), providers: [...s.providers] });
+    providerName = rt.provider;
+    const key = vectors.ensureModel(rt.modelId, rt.dim);
+    return { rt, key, spec: specFromManifest(pack.manifest) };
+  };
+  const lane = (kind: 'interactive' | 'bulk'): Promise<ModelLane> => {
+    let p = lanes[kind];
+    if (!p) {
+      p = openLane(kind);
+      lanes[kind] = p;
+      p.catch(() => {
+        if (lanes[kind] === p) lanes[kind] = null; // retry on the next call
+      });
+    }
+    return p;
+  };
+  const closeLanes = async () => {
+    const ls = [lanes.interactive, lanes.bulk];
+    lanes.interactive = null;
+    lanes.bulk = null;
+    for (const l of ls) {
+      if (!l) continue;
+      try {
+        await (await l).rt.close();
+      } catch {
+        /* failed to open: nothing to close */
+      }
+    }
+  };
+
+  /** Photos indexed under another model go back to pending for the active one (re-embedding). */
+  const markStaleForActive = () => {
+    if (!activeId) return;
+    const info = registry.list().find((p) => p.id === activeId);
+    const dim = info?.manifest?.architecture.embedDim;
+    if (!dim) return;
+    const key = vectors.ensureModel(activeId, dim);
+    db.prepare(`UPDATE photos SET status = 'pending' WHERE status = 'indexed' AND id NOT IN (SELECT rowid FROM vec_target_${key})`).run();
+  };
+  markStaleForActive();
+
+  const search = new SearchEngine(db, photos, vectors, () => lane('interactive'));
+  const albums = new AlbumEngine(albumRepo, photos, search, (id, count) => emit('albums.changed', { id, count }));
+  let pendingAlbumEvents: { id: number; count: number }[] = [];
+
+  const indexer = new Indexer({
+    db,
+    photos,
+    vectors,
+    dataDir,
+    batchSize: opts.batchSize,
+    runtime: async () => {
+      if (!activeId) return null;
+      try {
+        return await lane('bulk');
+      } catch {
+        return null;
+      }
+    },
+    onIndexed: (items) => {
+      if (!activeId) return;
+      pendingAlbumEvents.push(...albums.scoreNew(activeId, items));
+    },
+    onBatchCommitted: (ids) => {
+      emit('photos.changed', { added: 0, updated: ids.length, removed: 0 });
+      const evs = pendingAlbumEvents;
+      pendingAlbumEvents = [];
+      for (const e of evs) emit('albums.changed', e);
+    },
+    emitProgress: (p) => emit('index.progress', p),
+  });
+
+  const library = new Library(
+    db,
+    folders,
+    photos,
+    vectors,
+    albumRepo,
+    {
+      changed: (c) => {
+        emit('photos.changed', { added: c.added, updated: c.updated, removed: c.removed });
+        if (c.pending > 0) indexer.kick();
+        for (const id of c.affectedAlbums) void albums.refresh(id).catch(() => {});
+      },
+      foldersChanged: () => emit('folders.changed', {}),
+    },
+    { watch, stabilityMs: opts.stabilityMs, graceMs: opts.graceMs },
+  );
+
+  let scans = 0;
+  const scan = async (ids?: number[]): Promise<number> => {
+    scans++;
+    indexer.setScanning(true);
+    try {
+      return await library.scan(ids);
+    } finally {
+      scans--;
+      indexer.setScanning(scans > 0);
+      indexer.kick();
+    }
+  };
+  const backgroundScan = (ids?: number[]) => {
+    void scan(ids).catch(() => {});
+  };
+
+  const toFolder = (f: FolderRow): Folder => {
+    const c = folders.counts(f.id);
+    return { id: f.id, path: f.path, exclude: excludeOf(f), photoCount: c.photos, errorCount: c.errors, available: library.available(f), addedAt: f.added_at };
+  };
+
+  const modelInfos = (): ModelInfo[] =>
+    registry.list().map((p) => ({
+      id: p.id,
+      name: p.name,
+      demo: p.demo,
+      active: p.id === activeId,
+      bundled: p.bundled,
+      embedDim: p.manifest?.architecture.embedDim ?? 0,
+      imageSize: p.manifest?.image.size ?? 0,
+      source: p.manifest?.source ?? '',
+      licence: p.manifest?.licence ?? '',
+      sizeBytes: packSize(p),
+      error: p.error ?? null,
+    }));
+
+  const switchModel = async (id: string | null) => {
+    await indexer.stop();
+    await closeLanes();
+    activeId = id;
+    providerName = null;
+    markStaleForActive();
+    indexer.restart();
+    indexer.kick();
+    emit('models.changed', { activeId });
+  };
+
+  const installs = new Map<string, AbortController>();
+  let jobSeq = 0;
+
+  const getPhotoRow = (id: number) => {
+    const r = photos.get(id);
+    if (!r) throw new ApiError('not_found', `no photo ${id}`);
+    return r;
+  };
+
+  const handlers: Handlers = {
+    'status.get': async () => {
+      const info = modelInfos().find((m) => m.active) ?? null;
+      return {
+        version: appVersion(),
+        dataDir,
+        model: info,
+        provider: providerName,
+        photos: photos.countByStatus(),
+        folders: folders.all().length,
+        albums: albumRepo.all().length,
+        index: indexer.progress(),
+      };
+    },
+
+    'folders.list': async () => folders.all().map(toFolder),
+    'folders.add': async ({ path: p, exclude }) => {
+      const before = folders.all().length;
+      const f = await library.addFolder(p, exclude);
+      if (folders.all().length > before) backgroundScan([f.id]);
+      return toFolder(f);
+    },
+    'folders.remove': async ({ id }) => ({ removed: await library.removeFolder(id) }),
+    'folders.setExclusions': async ({ id, exclude }) => {
+      const f = await library.setExclusions(id, exclude);
+      indexer.kick();
+      return toFolder(f);
+    },
+    'folders.rescan': async ({ id }) => {
+      if (id !== undefined && !folders.get(id)) throw new ApiError('not_found', `no folder ${id}`);
+      const ids = id !== undefined ? [id] : folders.all().map((f) => f.id);
+      backgroundScan(ids);
+      return { queued: ids.length };
+    },
+
+    'photos.list': async (p) => {
+      const r = photos.list(p);
+      return { items: r.items.map(toPhoto), total: r.total };
+    },
+    'photos.get': async ({ id }) => toPhoto(getPhotoRow(id)),
+    'photos.errors': async ({ offset, limit }) => {
+      const r = photos.errors(offset, limit);
+      return { items: r.items.map(toPhoto), total: r.total };
+    },
+
+    'search.compose': async (p) => search.compose(p),
+    'search.text': async (p) => search.text(p),
+    'search.similar': async (p) => search.similar(p),
+    'search.sketch': async (p) => search.compose({ ...p, instruction: p.instruction ?? getSettings().sketchInstruction }, 'sketch'),
+
+    'albums.list': async () => albums.list(),
+    'albums.get': async ({ id, offset, limit }) => albums.get(id, offset, limit),
+    'albums.create': async (p) => {
+      if (p.query.kind !== 'text') getPhotoRow(p.query.photoId);
+      return albums.create(p);
+    },
+    'albums.update': async (p) => albums.update(p),
+    'albums.delete': async ({ id }) => ({ deleted: albums.delete(id) }),
+
+    'index.progress': async () => indexer.progress(),
+    'index.pause': async () => indexer.pause(),
+    'index.resume': async () => indexer.resume(),
+
+    'models.list': async () => modelInfos(),
+    'models.activate': async ({ id }) => {
+      const info = modelInfos().find((m) => m.id === id);
+      if (!info) throw new ApiError('not_found', `no model pack ${id}`);
+      if (info.error) throw new ApiError('bad_input', `model pack ${id} is damaged: ${info.error}`);
+      registry.setActive(id);
+      if (id !== activeId) await switchModel(id);
+      return modelInfos().find((m) => m.id === id)!;
+    },
+    'models.install': async ({ checkpoint, vocab, name }) => {
+      const jobId = `install-${Date.now().toString(36)}-${++jobSeq}`;
+      const ac = new AbortController();
+      installs.set(jobId, ac);
+      const progress = (phase: string, done: number, total: number, message: string | null) =>
+        emit('models.installProgress', { jobId, phase: phase as EventData<'models.installProgress'>['phase'], done, total, message });
+      void (async () => {
+        try {
+          const modPath = './model/install.js';
+          const mod = (await import(modPath)) as InstallModule;
+          const r = await mod.installOfficialModel({
+            dataDir,
+            checkpoint,
+            vocab,
+            ...(name ? { name } : {}),
+            signal: ac.signal,
+            onProgress: (p) => progress(p.phase, p.done, p.total, p.message ?? null),
+          });
+          progress('done', 1, 1, `installed ${r.id}`);
+          emit('models.changed', { activeId });
+        } catch (err) {
+          progress('error', 0, 0, (err as Error).message);
+        } finally {
+          installs.delete(jobId);
+        }
+      })();
+      return { jobId };
+    },
+    'models.cancelInstall': async ({ jobId }) => {
+      const ac = installs.get(jobId);
+      if (!ac) return { cancelled: false };
+      ac.abort();
+      return { cancelled: true };
+    },
+    'models.remove': async ({ id }) => {
+      const info = modelInfos().find((m) => m.id === id);
+      if (!info) return { removed: false };
+      if (info.bundled) throw new ApiError('bad_input', `${id} ships with the app and cannot be removed`);
+      try {
+        registry.remove(id);
+      } catch (err) {
+        throw new ApiError('bad_input', (err as Error).message);
+      }
+      if (id === activeId) await switchModel(registry.active());
+      else emit('models.changed', { activeId });
+      return { removed: true };
+    },
+
+    'settings.get': async () => getSettings(),
+    'settings.set': async (p) => {
+      const next = SettingsSchema.parse({ ...getSettings(), ...p });
+      settingsRepo.set('settings', next);
+      return next;
+    },
+  };
+
+  const imageFile = async (photoId: number, kind: 'thumb' | 'full'): Promise<{ path: string; contentType: string }> => {
+    const row = getPhotoRow(photoId);
+    let real: string;
+    try {
+      real = await fs.promises.realpath(row.path);
+    } catch {
+      throw new ApiError('not_found', `photo ${photoId} is not on disk (${row.path})`);
+    }
+    // Only ever serve files that really live inside a library folder (no symlink escapes).
+    const roots = await Promise.all(folders.all().map((f) => fs.promises.realpath(f.path).catch(() => null)));
+    if (!roots.some((r) => r !== null && (real.startsWith(r + path.sep) || real === r))) {
+      throw new ApiError('bad_input', `photo ${photoId} resolves outside the library folders`);
+    }
+    if (kind === 'full' && row.format !== 'heic') return { path: real, contentType: contentTypeFor(row.format, real) };
+    if (!row.hash) throw new ApiError('not_found', `photo ${photoId} has no thumbnail (${row.error ?? 'not read yet'})`);
+    if (kind === 'thumb') {
+      const t = thumbPath(dataDir, row.hash);
+      if (!fs.existsSync(t)) {
+        try {
+          const img = await openImage(await fs.promises.readFile(real, { flag: 'r' }));
+          await writeThumb(dataDir, row.hash, img.source, img.autoOrient);
+        } catch (err) {
+          throw new ApiError('bad_input', `cannot make a thumbnail for photo ${photoId}: ${(err as Error).message}`);
+        }
+      }
+      return { path: t, contentType: 'image/jpeg' };
+    }
+    // HEIC: browsers cannot show it; serve a cached full-size JPEG rendition instead.
+    const out = path.join(dataDir, 'thumbs', 'full', `${row.hash}.jpg`);
+    if (!fs.existsSync(out)) {
+      const { default: sharp } = await import('sharp');
+      const img = await openImage(await fs.promises.readFile(real, { flag: 'r' }));
+      await fs.promises.mkdir(path.dirname(out), { recursive: true });
+      const tmp = `${out}.${process.pid}.tmp`;
+      await sharp(img.source).jpeg({ quality: 90 }).toFile(tmp);
+      await fs.promises.rename(tmp, out);
+    }
+    return { path: out, contentType: 'image/jpeg' };
+  };
+
+  let closed = false;
+  const service: EngineService = {
+    dataDir,
+    db,
+    handlers,
+    onEvent(l) {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    imageFile,
+    scan,
+    lane: async (kind) => {
+      try {
+        return await lane(kind);
+      } catch {
+        return null;
+      }
+    },
+    async whenIdle() {
+      // Loop: a scan can kick the indexer, the indexer's batch can trigger album refreshes.
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 20));
+        if (library.settling || scans > 0) continue;
+        await indexer.whenIdle();
+        if (library.settling || scans > 0) continue;
+        if (indexer.isPaused || !indexer.hasWorkLeft()) return;
+        indexer.kick();
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const ac of installs.values()) ac.abort();
+      await library.close();
+      await indexer.stop();
+      await closeLanes();
+      db.close();
+      listeners.clear();
+    },
+  };
+
+  if (watch) {
+    await library.startWatching();
+    // Catch up with what changed while the app was closed, then index what is pending
+    // (including work a crash interrupted).
+    backgroundScan();
+  }
+  return service;
+}
+
+export type { IndexProgress };

@@ -1,0 +1,22 @@
+// Opens the library database: better-sqlite3 in WAL mode (readers never block the indexer's
+// writes; a crash loses at most the open transaction) with sqlite-vec loaded for vec0 tables.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import * as sqliteVec from 'sqlite-vec';
+import { migrate } from './migrations.js';
+
+export type Db = Database.Database;
+
+export function openDatabase(file: string, opts: { migrateTo?: number } = {}): Db {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  // NORMAL is durable across process crashes in WAL mode (only an OS crash can drop the last commit).
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  sqliteVec.load(db);
+  migrate(db, opts.migrateTo);
+  return db;
+}

@@ -1,0 +1,109 @@
+// Embeddings per model: one vec0 table per (model, kind). Kinds: 'clip' = CLIP image embedding
+// e_img (unnormalised, what text queries and composed queries start from) and 'target' = the fusion
+// head's output for (image, "") (L2-normalised; what composed/similar queries are ranked against).
+// Separate tables per model keep embedding spaces from ever mixing and let each have its own dim.
+// The row id is the photo id (BigInt, as vec0 requires). Distance: cosine; score = 1 - distance.
+import type { Db } from './db.js';
+
+export type VecKind = 'clip' | 'target';
+
+export interface KnnHit {
+  id: number;
+  score: number;
+}
+
+/** vec0 refuses k above this; bigger pages fall back to an exact scan. */
+const VEC0_MAX_K = 4096;
+
+export function asFloat32(b: Buffer | Uint8Array): Float32Array {
+  // Copy: SQLite's buffer may not be 4-byte aligned.
+  const copy = new Uint8Array(b.byteLength);
+  copy.set(b);
+  return new Float32Array(copy.buffer);
+}
+
+export class VectorStore {
+  constructor(private readonly db: Db) {}
+
+  /** The integer key of a model's tables, creating them on first use. */
+  ensureModel(modelId: string, dim: number): number {
+    const row = this.db.prepare('SELECT key, dim FROM models WHERE id = ?').get(modelId) as { key: number; dim: number } | undefined;
+    if (row) {
+      if (row.dim !== dim) throw new Error(`model ${modelId} was stored with dim ${row.dim}, pack says ${dim}`);
+      return row.key;
+    }
+    if (!Number.isInteger(dim) || dim <= 0 || dim > 8192) throw new Error(`bad embedding dim ${dim}`);
+    return this.db.transaction(() => {
+      const key = Number(this.db.prepare('INSERT INTO models (id, dim, created_at) VALUES (?, ?, ?)').run(modelId, dim, Date.now()).lastInsertRowid);
+      for (const kind of ['clip', 'target'] as const) {
+        this.db.exec(`CREATE VIRTUAL TABLE ${table(kind, key)} USING vec0(embedding float[${dim}] distance_metric=cosine)`);
+      }
+      return key;
+    })();
+  }
+
+  modelKey(modelId: string): number | undefined {
+    return (this.db.prepare('SELECT key FROM models WHERE id = ?').get(modelId) as { key: number } | undefined)?.key;
+  }
+
+  allKeys(): number[] {
+    return (this.db.prepare('SELECT key FROM models').all() as { key: number }[]).map((r) => r.key);
+  }
+
+  /** Replace a photo's vector (delete + insert: vec0 has no upsert). Call inside the batch transaction. */
+  put(key: number, kind: VecKind, photoId: number, v: Float32Array): void {
+    const t = table(kind, key);
+    this.db.prepare(`DELETE FROM ${t} WHERE rowid = ?`).run(BigInt(photoId));
+    this.db.prepare(`INSERT INTO ${t} (rowid, embedding) VALUES (?, ?)`).run(BigInt(photoId), v);
+  }
+
+  get(key: number, kind: VecKind, photoId: number): Float32Array | undefined {
+    const r = this.db.prepare(`SELECT embedding FROM ${table(kind, key)} WHERE rowid = ?`).get(BigInt(photoId)) as { embedding: Buffer } | undefined;
+    return r ? asFloat32(r.embedding) : undefined;
+  }
+
+  has(key: number, photoId: number): boolean {
+    return this.db.prepare(`SELECT 1 FROM ${table('target', key)} WHERE rowid = ?`).get(BigInt(photoId)) !== undefined;
+  }
+
+  /** Remove a photo from every model's tables (the photo left the library or its content changed). */
+  deletePhoto(photoId: number): void {
+    for (const key of this.allKeys()) {
+      for (const kind of ['clip', 'target'] as const) this.db.prepare(`DELETE FROM ${table(kind, key)} WHERE rowid = ?`).run(BigInt(photoId));
+    }
+  }
+
+  count(key: number, kind: VecKind): number {
+    return (this.db.prepare(`SELECT count(*) AS n FROM ${table(kind, key)}`).get() as { n: number }).n;
+  }
+
+  /** Photo ids with a stored target vector for the model (for "which photos are indexed"). */
+  idsWithVectors(key: number): Set<number> {
+    return new Set((this.db.prepare(`SELECT rowid AS id FROM ${table('target', key)}`).all() as { id: number }[]).map((r) => Number(r.id)));
+  }
+
+  /**
+   * Nearest neighbours by cosine. Without a candidate set, vec0's KNN (exact, float); with one
+   * (search filters), an exact scan over just those rows, which also has no k limit.
+   */
+  knn(key: number, kind: VecKind, q: Float32Array, k: number, candidates?: readonly number[]): KnnHit[] {
+    const t = table(kind, key);
+    let rows: { id: number | bigint; d: number }[];
+    if (candidates) {
+      if (candidates.length === 0) return [];
+      rows = this.db
+        .prepare(`SELECT rowid AS id, vec_distance_cosine(embedding, ?) AS d FROM ${t} WHERE rowid IN (SELECT value FROM json_each(?)) ORDER BY d LIMIT ?`)
+        .all(q, JSON.stringify(candidates), k) as typeof rows;
+    } else if (k <= VEC0_MAX_K) {
+      rows = this.db.prepare(`SELECT rowid AS id, distance AS d FROM ${t} WHERE embedding MATCH ? AND k = ?`).all(q, k) as typeof rows;
+    } else {
+      rows = this.db.prepare(`SELECT rowid AS id, vec_distance_cosine(embedding, ?) AS d FROM ${t} ORDER BY d LIMIT ?`).all(q, k) as typeof rows;
+    }
+    return rows.map((r) => ({ id: Number(r.id), score: 1 - r.d }));
+  }
+}
+
+function table(kind: VecKind, key: number): string {
+  if (!Number.isInteger(key)) throw new Error('bad model key');
+  return `vec_${kind}_${key}`;
+}
