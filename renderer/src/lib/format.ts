@@ -18,7 +18,8 @@ export function duration(sec: number | null): string {
   if (sec === null || !Number.isFinite(sec)) return '—';
   if (sec < 1) return 'a moment';
   if (sec < 60) return `${Math.round(sec)} s`;
-  if (sec < 3600) return `${Math.floor(sec / 60)} min ${Math.round(sec % 60)} s`;
+  if (sec < 600) return `${Math.floor(sec / 60)} min ${Math.round(sec % 60)} s`;
+  if (sec < 3600) return `${Math.round(sec / 60)} min`;
   return `${Math.floor(sec / 3600)} h ${Math.round((sec % 3600) / 60)} min`;
 }
 

@@ -1,0 +1,34 @@
+// The IPC adapter's logic, free of Electron so it can be tested: validates what the renderer
+// sends (envelope, method name, params) and routes it to the service host or to main's shell.
+import { ApiError, isMethod, parseParams, RequestEnvelope, type ResponseEnvelope } from '../app/api/contract.js';
+import { isShellMethod, shellMethods, type ShellMethod } from '../app/api/shell.js';
+import { isAppUrl } from './security.js';
+
+export type ShellHandlers = { [M in ShellMethod]: (params: never) => Promise<unknown> };
+
+export interface IpcDeps {
+  forward(envelope: RequestEnvelope): Promise<ResponseEnvelope>;
+  shell: ShellHandlers;
+}
+
+/** Handles one `magiclens:call` from a renderer frame at `senderUrl`. Never throws. */
+export async function handleIpcCall(senderUrl: string | undefined, raw: unknown, deps: IpcDeps): Promise<ResponseEnvelope> {
+  if (!senderUrl || !isAppUrl(senderUrl)) return { id: null, ok: false, error: { code: 'unauthorized', message: 'calls are accepted from the app page only' } };
+  const env = RequestEnvelope.safeParse(raw);
+  if (!env.success) return { id: null, ok: false, error: { code: 'invalid_request', message: 'malformed request envelope' } };
+  const { id, method, params } = env.data;
+  try {
+    if (isShellMethod(method)) {
+      const parsed = shellMethods[method].params.safeParse(params ?? {});
+      if (!parsed.success) throw new ApiError('invalid_request', `invalid params for ${method}: ${parsed.error.issues[0]?.message ?? ''}`);
+      const result = await (deps.shell[method] as (p: unknown) => Promise<unknown>)(parsed.data);
+      return { id, ok: true, result };
+    }
+    if (!isMethod(method)) throw new ApiError('unknown_method', `unknown method: ${method}`);
+    // Refuse bad input here already, so nothing malformed even reaches the service process.
+    parseParams(method, params);
+    return await deps.forward(env.data);
+  } catch (err) {
+    return { id, ok: false, error: ApiError.from(err).toBody() };
+  }
+}

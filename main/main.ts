@@ -1,0 +1,158 @@
+// Electron main process: one secure window, the service in a utility process, the IPC adapter,
+// the app:// and media:// protocols, menus, dialogs. Kept thin: all logic lives in app/.
+import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell } from 'electron';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { EVENT_NAMES, type EventName } from '../app/api/contract.js';
+import { events as eventSchemas } from '../app/api/schemas.js';
+import type { ShellParams } from '../app/api/shell.js';
+import { resolveInsideRoots } from '../app/media-access.js';
+import { APP_ROOT, BUNDLED_PACKS_DIR, defaultDataDir } from '../app/paths.js';
+import { ServiceHost } from './host.js';
+import { handleIpcCall } from './ipc-adapter.js';
+import { resolveMediaRequest } from './media-protocol.js';
+import { buildAppMenu, popupPhotoMenu } from './menu.js';
+import { APP_SCHEME, APP_URL, appAssetPath, ELECTRON_CSP, isAppUrl, MEDIA_SCHEME, secureWebPreferences } from './security.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const RENDERER_DIR = path.join(APP_ROOT, 'renderer', 'dist');
+const PRELOAD = path.join(here, 'preload.cjs');
+const dev = !app.isPackaged;
+
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+  { scheme: MEDIA_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } },
+]);
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  let win: BrowserWindow | null = null;
+  let host: ServiceHost | null = null;
+
+  app.on('second-instance', () => {
+    if (!win) return;
+    if (win.isMinimized()) win.restore();
+    win.focus();
+  });
+
+  // Every web contents, present or future: no navigation away, no new windows, no webviews.
+  app.on('web-contents-created', (_e, contents) => {
+    contents.on('will-navigate', (e, url) => {
+      if (!isAppUrl(url)) e.preventDefault();
+    });
+    contents.on('will-redirect', (e, url) => {
+      if (!isAppUrl(url)) e.preventDefault();
+    });
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+    contents.on('will-attach-webview', (e) => e.preventDefault());
+  });
+
+  async function addFolderFromMenu(): Promise<void> {
+    if (!win || !host) return;
+    const r = await dialog.showOpenDialog(win, { title: 'Add a folder of photos', properties: ['openDirectory'] });
+    const p = r.filePaths[0];
+    if (r.canceled || !p) return;
+    const res = await host.call({ id: 'menu-add', method: 'folders.add', params: { path: p, exclude: [] } });
+    if (!res.ok) dialog.showErrorBox('Could not add the folder', res.error.message);
+  }
+
+  async function photoPath(photoId: number): Promise<string | null> {
+    if (!host) return null;
+    const f = await host.imageFile(photoId, 'full');
+    if (!f) return null;
+    return resolveInsideRoots(f.path, (await host.roots()).folders);
+  }
+
+  app.whenReady().then(async () => {
+    const ses = session.defaultSession;
+    ses.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
+    ses.setPermissionCheckHandler(() => false);
+    // No remote content at all: the app talks to nothing on the network.
+    ses.webRequest.onBeforeRequest({ urls: ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*'] }, (_d, cb) => cb({ cancel: true }));
+
+    host = new ServiceHost({ dataDir: defaultDataDir(process.env, process.platform) || app.getPath('userData'), bundledPacksDir: BUNDLED_PACKS_DIR });
+    const h = host;
+
+    protocol.handle(APP_SCHEME, async (req) => {
+      const rel = appAssetPath(req.url);
+      const file = rel ? await resolveInsideRoots(path.join(RENDERER_DIR, rel), [RENDERER_DIR]) : null;
+      if (!file) return new Response('not found', { status: 404 });
+      const type = file.endsWith('.html') ? 'text/html' : file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : file.endsWith('.png') ? 'image/png' : 'application/octet-stream';
+      return new Response(await readFile(file), { headers: { 'Content-Type': type, 'Content-Security-Policy': ELECTRON_CSP, 'X-Content-Type-Options': 'nosniff' } });
+    });
+
+    protocol.handle(MEDIA_SCHEME, async (req) => {
+      const answer = await resolveMediaRequest(req.url, { imageFile: (id, kind) => h.imageFile(id, kind), roots: () => h.roots() });
+      if (answer.status !== 200) return new Response(answer.message, { status: answer.status });
+      const res = await net.fetch(pathToFileURL(answer.path).toString());
+      return new Response(res.body, { headers: { 'Content-Type': answer.contentType, 'Cache-Control': 'private, max-age=300' } });
+    });
+
+    ipcMain.handle('magiclens:call', (event, raw: unknown) =>
+      handleIpcCall(event.senderFrame?.url, raw, {
+        forward: (env) => h.call(env),
+        shell: {
+          'shell.pickFolder': async () => {
+            const r = await dialog.showOpenDialog(BrowserWindow.fromWebContents(event.sender) ?? win!, { title: 'Add a folder of photos', properties: ['openDirectory'] });
+            return { path: r.canceled ? null : (r.filePaths[0] ?? null) };
+          },
+          'shell.pickImage': async () => {
+            const r = await dialog.showOpenDialog(BrowserWindow.fromWebContents(event.sender) ?? win!, {
+              title: 'Search from an image',
+              properties: ['openFile'],
+              filters: [{ name: 'Images', extensions: ['jpg', 'jpeg', 'png', 'webp', 'avif', 'tif', 'tiff', 'gif', 'heic', 'heif'] }],
+            });
+            return { path: r.canceled ? null : (r.filePaths[0] ?? null) };
+          },
+          'shell.pickFile': async (p: { title: string }) => {
+            const r = await dialog.showOpenDialog(BrowserWindow.fromWebContents(event.sender) ?? win!, { title: p.title, properties: ['openFile'] });
+            return { path: r.canceled ? null : (r.filePaths[0] ?? null) };
+          },
+          'shell.photoMenu': async (p: ShellParams<'shell.photoMenu'>) => {
+            const w = BrowserWindow.fromWebContents(event.sender) ?? win!;
+            const action = await popupPhotoMenu(w, () => {
+              void photoPath(p.photoId).then((fp) => fp && shell.showItemInFolder(fp));
+            });
+            return { action };
+          },
+          'shell.showInFolder': async (p: ShellParams<'shell.showInFolder'>) => {
+            const fp = await photoPath(p.photoId);
+            if (fp) shell.showItemInFolder(fp);
+            return { shown: !!fp };
+          },
+        },
+      }),
+    );
+
+    // Events from the service: checked against the contract, then fanned out to the window.
+    h.onEvent((e) => {
+      if (!EVENT_NAMES.includes(e.event)) return;
+      const ok = eventSchemas[e.event as EventName].safeParse(e.data);
+      if (!ok.success) return;
+      for (const w of BrowserWindow.getAllWindows()) w.webContents.send('magiclens:event', { event: e.event, data: ok.data });
+    });
+
+    Menu.setApplicationMenu(buildAppMenu({ addFolder: () => void addFolderFromMenu(), isMac: process.platform === 'darwin', dev }));
+
+    win = new BrowserWindow({
+      width: 1320,
+      height: 860,
+      minWidth: 820,
+      minHeight: 560,
+      title: 'MagicLens',
+      backgroundColor: '#141417',
+      show: false,
+      icon: path.join(APP_ROOT, 'build', 'icon.png'),
+      webPreferences: secureWebPreferences(PRELOAD),
+    });
+    win.once('ready-to-show', () => win?.show());
+    win.on('closed', () => (win = null));
+    await win.loadURL(APP_URL);
+    h.ready.catch((err: Error) => dialog.showErrorBox('MagicLens could not start its service', err.message));
+  });
+
+  app.on('window-all-closed', () => app.quit());
+  app.on('will-quit', () => host?.close());
+}
