@@ -14,8 +14,18 @@ export function isHiddenOrTemp(name: string): boolean {
 export type IgnoreFn = (absPath: string, kind: 'file' | 'dir' | 'unknown') => boolean;
 
 export function makeIgnore(root: string, exclude: readonly string[]): IgnoreFn {
-  const globs = exclude.map((g) => g.trim()).filter((g) => g !== '');
-  const match = globs.length > 0 ? picomatch(globs, { dot: true, basename: true }) : null;
+  const globs = exclude.map((g) => g.trim().replace(/^\.?\//, '')).filter((g) => g !== '');
+  // Patterns without "/" match a name at any depth; the others match the path from the root.
+  const byName = globs.filter((g) => !g.replace(/\/$/, '').includes('/')).map((g) => g.replace(/\/$/, ''));
+  const byPath = globs.filter((g) => g.replace(/\/$/, '').includes('/'));
+  const nameMatch = byName.length > 0 ? picomatch(byName, { dot: true }) : null;
+  const pathMatch = byPath.length > 0 ? picomatch(byPath, { dot: true }) : null;
+  const excluded = (segments: string[], isDir: boolean): boolean => {
+    const posix = segments.join('/');
+    if (nameMatch && nameMatch(segments[segments.length - 1]!)) return true;
+    if (pathMatch && (pathMatch(posix) || (isDir && (pathMatch(`${posix}/`) || pathMatch(`${posix}/x`))))) return true;
+    return false;
+  };
   return (absPath, kind) => {
     const rel = path.relative(root, absPath);
     if (rel === '') return false;
@@ -23,11 +33,10 @@ export function makeIgnore(root: string, exclude: readonly string[]): IgnoreFn {
     const segments = rel.split(path.sep);
     if (segments.some((s) => isHiddenOrTemp(s))) return true;
     if (kind === 'file' && !isPhotoPath(absPath)) return true;
-    if (match) {
-      const posix = segments.join('/');
-      if (match(posix) || (kind !== 'file' && match(`${posix}/`))) return true;
-      // "raw/**" should also exclude the folder "raw" itself (so we never descend into it).
-      if (kind !== 'file' && match(`${posix}/x`)) return true;
+    if (nameMatch || pathMatch) {
+      // A file inside an excluded folder is excluded too (watcher events name files directly).
+      for (let i = 1; i < segments.length; i++) if (excluded(segments.slice(0, i), true)) return true;
+      if (excluded(segments, kind !== 'file')) return true;
     }
     return false;
   };
