@@ -123,11 +123,14 @@ describe.skipIf(!G)('model packs', () => {
       fs.mkdirSync(path.dirname(dest), { recursive: true });
       cutFirstCheckpointAt = 1_000_000;
       await expect(download(`${base}/magic_lens_clip_tiny.pkl`, dest)).rejects.toThrow(/partial file kept/);
-      expect(fs.statSync(`${dest}.part`).size).toBe(1_000_000);
+      // the connection drops after ~1 MB; however much arrived is kept (a reset may lose the tail in flight)
+      const partial = fs.statSync(`${dest}.part`).size;
+      expect(partial).toBeGreaterThan(0);
+      expect(partial).toBeLessThanOrEqual(1_000_000);
       const seen: number[] = [];
       await download(`${base}/magic_lens_clip_tiny.pkl`, dest, { onProgress: (d) => seen.push(d) });
-      expect(hits.at(-1)!.range).toBe('bytes=1000000-');
-      expect(seen[0]).toBe(1_000_000);
+      expect(hits.at(-1)!.range).toBe(`bytes=${partial}-`);
+      expect(seen[0]).toBe(partial);
       expect(Buffer.compare(fs.readFileSync(dest), fs.readFileSync(path.join(G!, 'tiny_checkpoint.pkl')))).toBe(0);
     });
 
