@@ -16,7 +16,7 @@ export interface ModelCommandIO {
 }
 
 const USAGE = `usage: magiclens model <command>
-  install [--checkpoint PATH|URL] [--vocab PATH|URL] [--name NAME] [--id ID] [--preprocessing squash|center-crop]
+  install [--checkpoint PATH|URL] [--vocab PATH|URL] [--name NAME] [--id ID] [--preprocessing squash|center-crop] [--fp16]
           defaults: ${DEFAULT_CHECKPOINT_URL}
                     ${DEFAULT_VOCAB_URL}
   list
@@ -54,7 +54,7 @@ export async function runModelCommand(args: string[], io: ModelCommandIO): Promi
   try {
     switch (cmd) {
       case 'install': {
-        const { values } = parseArgs({ args: rest, options: { checkpoint: { type: 'string' }, vocab: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, preprocessing: { type: 'string' } } });
+        const { values } = parseArgs({ args: rest, options: { checkpoint: { type: 'string' }, vocab: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, preprocessing: { type: 'string' }, fp16: { type: 'boolean' } } });
         const pre = values.preprocessing;
         if (pre !== undefined && pre !== 'squash' && pre !== 'center-crop') throw new Error('--preprocessing must be squash or center-crop');
         const ac = new AbortController();
@@ -65,7 +65,7 @@ export async function runModelCommand(args: string[], io: ModelCommandIO): Promi
             dataDir: io.dataDir,
             checkpoint: values.checkpoint ?? DEFAULT_CHECKPOINT_URL,
             vocab: values.vocab ?? DEFAULT_VOCAB_URL,
-            name: values.name, id: values.id, preprocessing: pre,
+            name: values.name, id: values.id, preprocessing: pre, fp16: values.fp16 ?? false,
             onProgress: io.json ? undefined : progressPrinter(io.err),
             signal: ac.signal,
           });

@@ -42,6 +42,8 @@ export interface InstallOptions {
   name?: string;
   id?: string;
   preprocessing?: 'squash' | 'center-crop';
+  /** also build float16 image/text towers, used on GPU execution providers */
+  fp16?: boolean;
   onProgress?: (p: InstallProgress) => void;
   signal?: AbortSignal;
 }
@@ -95,6 +97,7 @@ export async function installOfficialModel(o: InstallOptions): Promise<PackSumma
       source: isUrl(o.checkpoint) ? o.checkpoint : ckName,
       description: 'Official MagicLens weights (google-deepmind/magiclens), converted to ONNX on this computer',
       preprocessing: o.preprocessing,
+      fp16: o.fp16,
       onProgress: (p) => progress({ phase: 'convert', done: p.done, total: p.total, message: p.step }),
     });
     // name the pack after what the checkpoint turned out to be

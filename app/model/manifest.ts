@@ -28,6 +28,8 @@ export const ManifestSchema = z.object({
   }),
   tokenizer: z.object({ file: z.string().min(1), sot: z.number().int(), eot: z.number().int(), pad: z.literal(0), contextLength: z.literal(77) }),
   files: z.record(z.string(), z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() })),
+  /** optional alternative graphs, e.g. { fp16: { 'image.onnx': 'image.fp16.onnx', 'text.onnx': 'text.fp16.onnx' } } for GPU providers */
+  variants: z.record(z.string(), z.record(z.string(), z.string())).optional(),
 }).passthrough();
 
 export type Manifest = z.infer<typeof ManifestSchema>;

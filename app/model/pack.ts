@@ -45,6 +45,9 @@ export function readManifest(dir: string): Manifest {
   for (const f of Object.keys(m.files)) {
     if (f.includes('/') || f.includes('\\') || f === '..' || f === '.') throw new PackError(`model pack ${dir}: bad file name ${JSON.stringify(f)} in manifest`, dir);
   }
+  for (const [variant, map] of Object.entries(m.variants ?? {})) {
+    for (const f of Object.values(map)) if (!m.files[f]) throw new PackError(`model pack ${dir}: ${variant} graph ${f} has no sha256 in the manifest`, dir);
+  }
   if (m.image.size !== m.architecture.imageSize) throw new PackError(`model pack ${dir}: image.size ${m.image.size} ≠ architecture.imageSize ${m.architecture.imageSize}`, dir);
   return m;
 }

@@ -15,6 +15,11 @@ export interface RuntimeOptions {
   providers?: ProviderName[];
   /** run each graph once at open so the first real request is not slow (default true) */
   warmup?: boolean;
+  /**
+   * 'auto' (default): the pack's float16 towers on a GPU provider when the pack has them, float32 on CPU
+   * (ORT's CPU kernels would insert casts and run fp16 slower than fp32).
+   */
+  precision?: 'auto' | 'fp32' | 'fp16';
 }
 
 export function defaultProviders(platform: NodeJS.Platform = process.platform): ProviderName[] {
@@ -46,6 +51,7 @@ export class MagicLensRuntime {
   private emptyText: Promise<Float32Array> | null = null;
   /** providers tried before the one that runs, with the reason each failed */
   readonly fallbacks: { provider: ProviderName; error: string }[];
+  readonly precision: 'fp32' | 'fp16';
 
   private constructor(
     readonly pack: ModelPack,
@@ -55,7 +61,9 @@ export class MagicLensRuntime {
     private readonly text: ort.InferenceSession,
     private readonly fusion: ort.InferenceSession,
     fallbacks: { provider: ProviderName; error: string }[],
+    precision: 'fp32' | 'fp16',
   ) {
+    this.precision = precision;
     this.modelId = pack.manifest.id;
     this.dim = pack.manifest.architecture.embedDim;
     this.imageSize = pack.manifest.image.size;
@@ -82,9 +90,14 @@ export class MagicLensRuntime {
         ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
       };
       const made: ort.InferenceSession[] = [];
+      const fp16 = pack.manifest.variants?.fp16;
+      const want = opts.precision ?? 'auto';
+      if (want === 'fp16' && !fp16) throw new Error(`model pack ${pack.manifest.id} has no float16 graphs`);
+      const precision = fp16 && (want === 'fp16' || (want === 'auto' && provider !== 'cpu')) ? 'fp16' : 'fp32';
+      const file = (f: string) => (precision === 'fp16' ? fp16?.[f] ?? f : f);
       try {
-        for (const f of ['image.onnx', 'text.onnx', 'fusion.onnx']) made.push(await ort.InferenceSession.create(pack.path(f), so));
-        const rt = new MagicLensRuntime(pack, provider, tokenizer, made[0]!, made[1]!, made[2]!, fallbacks);
+        for (const f of ['image.onnx', 'text.onnx', 'fusion.onnx']) made.push(await ort.InferenceSession.create(pack.path(file(f)), so));
+        const rt = new MagicLensRuntime(pack, provider, tokenizer, made[0]!, made[1]!, made[2]!, fallbacks, precision);
         if (opts.warmup !== false) await rt.warmup();
         return rt;
       } catch (e) {

@@ -21,6 +21,8 @@ export interface ConvertOptions {
   licence?: string;
   preprocessing?: 'squash' | 'center-crop';
   build?: BuildOptions;
+  /** also write float16 image/text towers (image.fp16.onnx, text.fp16.onnx) for GPU providers */
+  fp16?: boolean;
   onProgress?: (p: { step: string; done: number; total: number }) => void;
 }
 
@@ -31,14 +33,16 @@ export async function sha256File(file: string): Promise<string> {
 }
 
 /** Builds the three graphs from a parsed checkpoint into dir; returns which params were used. */
-export function writeGraphs(ck: Checkpoint, dir: string, build: BuildOptions = {}, onStep?: (name: string, i: number) => void): Set<string> {
+export function writeGraphs(ck: Checkpoint, dir: string, build: BuildOptions = {}, onStep?: (name: string, i: number) => void, suffix = ''): Set<string> {
   const src = (p: string) => {
     const t = ck.tensors.get(p);
     if (!t) throw new CheckpointError(`checkpoint is missing key ${p}`);
     return t;
   };
   const used = new Set<string>();
-  const builders = [['image.onnx', buildImageGraph], ['text.onnx', buildTextGraph], ['fusion.onnx', buildFusionGraph]] as const;
+  const builders = suffix
+    ? ([[`image${suffix}.onnx`, buildImageGraph], [`text${suffix}.onnx`, buildTextGraph]] as const)
+    : ([['image.onnx', buildImageGraph], ['text.onnx', buildTextGraph], ['fusion.onnx', buildFusionGraph]] as const);
   builders.forEach(([file, fn], i) => {
     onStep?.(file, i);
     const { graph, used: u } = fn(ck.architecture, src, build);
@@ -50,7 +54,7 @@ export function writeGraphs(ck: Checkpoint, dir: string, build: BuildOptions = {
 
 export async function convertCheckpoint(o: ConvertOptions): Promise<Manifest> {
   const progress = o.onProgress ?? (() => {});
-  const total = 6;
+  const total = o.fp16 ? 7 : 6;
   progress({ step: 'read checkpoint', done: 0, total });
   const ck = readCheckpoint(o.checkpoint);
   const merges = readBpeMerges(o.vocab);
@@ -61,11 +65,19 @@ export async function convertCheckpoint(o: ConvertOptions): Promise<Manifest> {
   if (ck.architecture.contextLength !== 77) throw new CheckpointError(`text context length ${ck.architecture.contextLength}; MagicLens uses 77`);
   fs.mkdirSync(o.outDir, { recursive: true });
   writeGraphs(ck, o.outDir, o.build, (name, i) => progress({ step: `write ${name}`, done: i + 1, total }));
+  const graphFiles = ['image.onnx', 'text.onnx', 'fusion.onnx'];
+  let variants: Manifest['variants'];
+  if (o.fp16) {
+    progress({ step: 'write float16 towers', done: 4, total });
+    writeGraphs(ck, o.outDir, { ...o.build, precision: 'fp16' }, undefined, '.fp16');
+    graphFiles.push('image.fp16.onnx', 'text.fp16.onnx');
+    variants = { fp16: { 'image.onnx': 'image.fp16.onnx', 'text.onnx': 'text.fp16.onnx' } };
+  }
   const vocabName = 'bpe_vocab.txt.gz';
   fs.writeFileSync(path.join(o.outDir, vocabName), fs.readFileSync(o.vocab)); // not copyFile: keep our own file mode
-  progress({ step: 'hash files', done: 4, total });
+  progress({ step: 'hash files', done: total - 2, total });
   const files: Manifest['files'] = {};
-  for (const f of ['image.onnx', 'text.onnx', 'fusion.onnx', vocabName]) {
+  for (const f of [...graphFiles, vocabName]) {
     const p = path.join(o.outDir, f);
     files[f] = { sha256: await sha256File(p), bytes: fs.statSync(p).size };
   }
@@ -88,6 +100,7 @@ export async function convertCheckpoint(o: ConvertOptions): Promise<Manifest> {
     image: { size: a.imageSize, mean: CLIP_MEAN, std: CLIP_STD, preprocessing: o.preprocessing ?? 'squash', layout: 'NHWC' },
     tokenizer: { file: vocabName, sot: vocabSize - 2, eot: vocabSize - 1, pad: 0, contextLength: 77 },
     files,
+    ...(variants ? { variants } : {}),
   };
   fs.writeFileSync(path.join(o.outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
   progress({ step: 'done', done: total, total });

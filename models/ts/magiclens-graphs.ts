@@ -17,15 +17,78 @@ export interface BuildOptions {
   expose?: boolean;
   /** CLIP LayerNorm as ORT's native op (default) or as explicit fast-variance ops */
   clipLayerNorm?: 'native' | 'explicit';
+  /**
+   * 'fp16': weights and activations of the image/text towers in float16 (for GPU providers; inputs and
+   * outputs stay float32, cast inside the graph). The fusion head always stays float32: it is tiny and
+   * its two-pass LayerNorm and tanh cap are where half precision would hurt.
+   */
+  precision?: 'fp32' | 'fp16';
 }
 
 export type TensorSource = (path: string) => RawTensor;
 
 const FLT_MIN = -3.4028234663852886e38; // jnp.finfo(float32).min
+const HALF_MIN = -65504; // the float16 equivalent (finfo(float16).min)
+
+/** float32 → IEEE half, round to nearest even (Node 20 has no Float16Array). */
+export function toHalf(src: Float32Array): Uint16Array {
+  const out = new Uint16Array(src.length);
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  for (let i = 0; i < src.length; i++) {
+    f[0] = src[i]!;
+    const x = u[0]!;
+    const sign = (x >>> 16) & 0x8000;
+    const exp = (x >>> 23) & 0xff;
+    let mant = x & 0x7fffff;
+    if (exp === 0xff) { out[i] = sign | 0x7c00 | (mant ? 0x200 : 0); continue; }
+    const e = exp - 127 + 15;
+    if (e >= 0x1f) { out[i] = sign | 0x7c00; continue; }
+    if (e <= 0) {
+      if (e < -10) { out[i] = sign; continue; }
+      mant |= 0x800000;
+      const shift = 14 - e;
+      let h = mant >>> shift;
+      const rem = mant & ((1 << shift) - 1), half = 1 << (shift - 1);
+      if (rem > half || (rem === half && (h & 1))) h++;
+      out[i] = sign | h;
+      continue;
+    }
+    let h = (e << 10) | (mant >>> 13);
+    const rem = mant & 0x1fff;
+    if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++;
+    out[i] = sign | h; // a carry into the exponent is the correct rounding (up to infinity)
+  }
+  return out;
+}
 
 class Ctx {
   readonly used = new Set<string>();
-  constructor(readonly g: GraphBuilder, private readonly src: TensorSource, readonly opts: BuildOptions) {}
+  readonly half: boolean;
+  constructor(readonly g: GraphBuilder, private readonly src: TensorSource, readonly opts: BuildOptions, allowHalf = true) {
+    this.half = allowHalf && opts.precision === 'fp16';
+  }
+
+  get ft(): typeof DT.FLOAT | typeof DT.FLOAT16 {
+    return this.half ? DT.FLOAT16 : DT.FLOAT;
+  }
+
+  /** A float constant in the compute precision. */
+  cf(values: number[], dims: number[] = []): string {
+    if (!this.half) return this.g.constF32(values, dims);
+    const h = toHalf(Float32Array.from(values));
+    return this.g.init(this.g.fresh('c_h'), dims, DT.FLOAT16, h.byteLength, () => new Uint8Array(h.buffer));
+  }
+
+  /** Casts a float32 graph input into the compute precision (no-op in fp32). */
+  toCompute(x: string): string {
+    return this.half ? this.g.op('Cast', [x], { to: DT.FLOAT16 }) : x;
+  }
+
+  /** Casts a value back to float32 under the given output name. */
+  toOutput(x: string, name: string): void {
+    this.g.op(this.half ? 'Cast' : 'Identity', [x], this.half ? { to: DT.FLOAT } : {}, name);
+  }
 
   tensor(path: string): RawTensor {
     const full = `params/${path}`;
@@ -39,6 +102,7 @@ class Ctx {
     const shape = dims ?? t.shape;
     const n = shape.reduce((a, b) => a * b, 1);
     if (n * 4 !== t.bytes.length && t.bytes.length !== 0) throw new CheckpointError(`reshape of ${path} to [${shape.join(',')}] does not fit`);
+    if (this.half) return this.g.init(path, shape, DT.FLOAT16, n * 2, () => { const h = toHalf(asFloat32(t)); return new Uint8Array(h.buffer); });
     return this.g.init(path, shape, DT.FLOAT, n * 4, () => t.bytes);
   }
 
@@ -46,15 +110,16 @@ class Ctx {
   derived(path: string, suffix: string, dims: number[], fn: (x: Float32Array, t: RawTensor) => Float32Array): string {
     const t = this.tensor(path);
     const n = dims.reduce((a, b) => a * b, 1);
-    return this.g.init(`${path}:${suffix}`, dims, DT.FLOAT, n * 4, () => {
+    return this.g.init(`${path}:${suffix}`, dims, this.ft, n * (this.half ? 2 : 4), () => {
       const out = fn(asFloat32(t), t);
+      if (this.half) return new Uint8Array(toHalf(out).buffer);
       return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     });
   }
 
   expose(name: string, value: string, shape: (number | string)[]): void {
     if (!this.opts.expose) return;
-    this.g.op('Identity', [value], {}, name);
+    this.toOutput(value, name);
     this.g.output(name, DT.FLOAT, shape);
   }
 }
@@ -73,8 +138,8 @@ function clipLayerNorm(c: Ctx, x: string, prefix: string): string {
   }
   const mean = g.op('ReduceMean', [x], { axes: [-1], keepdims: 1 });
   const meanSq = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [-1], keepdims: 1 });
-  const v = g.op('Max', [g.op('Sub', [meanSq, g.op('Mul', [mean, mean])]), g.constF32([0], [])]);
-  const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [v, g.constF32([1e-5], [])])])]);
+  const v = g.op('Max', [g.op('Sub', [meanSq, g.op('Mul', [mean, mean])]), c.cf([0])]);
+  const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [v, c.cf([1e-5])])])]);
   return g.op('Add', [g.op('Mul', [g.op('Mul', [g.op('Sub', [x, mean]), inv]), scale]), bias]);
 }
 
@@ -86,7 +151,7 @@ function mlLayerNorm(c: Ctx, x: string, prefix: string, dim: number): string {
   const mean = g.op('ReduceMean', [x], { axes: [-1], keepdims: 1 });
   const d = g.op('Sub', [x, mean]);
   const v = g.op('ReduceMean', [g.op('Mul', [d, d])], { axes: [-1], keepdims: 1 });
-  const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [v, g.constF32([1e-6], [])])])]);
+  const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [v, c.cf([1e-6])])])]);
   return g.op('Add', [g.op('Mul', [g.op('Mul', [d, inv]), scale]), bias]);
 }
 
@@ -107,11 +172,11 @@ function clipAttention(c: Ctx, x: string, prefix: string, width: number, heads: 
   const g = c.g;
   const dh = width / heads;
   const proj = (n: string) => linear(c, x, c.raw(`${prefix}/${n}/kernel`, [width, width]), c.raw(`${prefix}/${n}/bias`, [width]));
-  const q = g.op('Div', [splitHeads(c, proj('query'), heads, dh), g.constF32([Math.sqrt(dh)], [])]);
+  const q = g.op('Div', [splitHeads(c, proj('query'), heads, dh), c.cf([Math.sqrt(dh)])]);
   const kT = g.op('Transpose', [g.op('Reshape', [proj('key'), g.constI64([0, 0, heads, dh])])], { perm: [0, 2, 3, 1] });
   const v = splitHeads(c, proj('value'), heads, dh);
   let logits = g.op('MatMul', [q, kT]);
-  if (mask) logits = g.op('Where', [mask, logits, g.constF32([FLT_MIN], [])]);
+  if (mask) logits = g.op('Where', [mask, logits, c.cf([c.half ? HALF_MIN : FLT_MIN])]);
   const p = g.op('Softmax', [logits], { axis: -1 });
   const o = mergeHeads(c, g.op('MatMul', [p, v]), width);
   return linear(c, o, c.raw(`${prefix}/out/kernel`, [width, width]), c.raw(`${prefix}/out/bias`));
@@ -123,7 +188,7 @@ function clipBlock(c: Ctx, x: string, prefix: string, width: number, heads: numb
   const x1 = g.op('Add', [x, a]);
   const h = linear(c, clipLayerNorm(c, x1, `${prefix}/ln_2`), c.raw(`${prefix}/mlp/c_fc/kernel`), c.raw(`${prefix}/mlp/c_fc/bias`));
   // QuickGELU x*sigmoid(1.702x); ORT's 'all' optimisation fuses this pattern.
-  const act = g.op('Mul', [h, g.op('Sigmoid', [g.op('Mul', [h, g.constF32([1.702], [])])])]);
+  const act = g.op('Mul', [h, g.op('Sigmoid', [g.op('Mul', [h, c.cf([1.702])])])]);
   const m = linear(c, act, c.raw(`${prefix}/mlp/c_proj/kernel`), c.raw(`${prefix}/mlp/c_proj/bias`));
   return g.op('Add', [x1, m]);
 }
@@ -134,7 +199,8 @@ export function buildImageGraph(a: Architecture, src: TensorSource, opts: BuildO
   const c = new Ctx(g, src, opts);
   const S = a.imageSize, p = a.patchSize, grid = S / p, W = a.visionWidth, N = grid * grid;
   const v = 'clip/visual';
-  const pixels = g.input('pixels', DT.FLOAT, ['batch', S, S, 3]);
+  const pixelsIn = g.input('pixels', DT.FLOAT, ['batch', S, S, 3]);
+  const pixels = c.toCompute(pixelsIn);
   // Patch conv (stride p, no bias) as a reshape + MatMul: the flax kernel [p,p,3,W] flattens in the
   // same (row, col, channel) order as each patch, so its bytes are used as they are.
   const patches = g.op('Reshape', [
@@ -152,8 +218,7 @@ export function buildImageGraph(a: Architecture, src: TensorSource, opts: BuildO
   for (let i = 0; i < a.visionLayers; i++) x = clipBlock(c, x, `${v}/transformer/resblocks_${i}`, W, a.visionHeads, a.visionMlp);
   c.expose('transformer', x, ['batch', N + 1, W]);
   const tok0 = g.op('Gather', [x, g.constI64([0], [])], { axis: 1 });
-  const y = g.op('MatMul', [clipLayerNorm(c, tok0, `${v}/ln_post`), c.raw(`${v}/proj/kernel`)], {}, 'image_embed');
-  void y;
+  c.toOutput(g.op('MatMul', [clipLayerNorm(c, tok0, `${v}/ln_post`), c.raw(`${v}/proj/kernel`)]), 'image_embed');
   g.output('image_embed', DT.FLOAT, ['batch', a.embedDim]);
   return { graph: g, used: c.used };
 }
@@ -184,7 +249,7 @@ export function buildTextGraph(a: Architecture, src: TensorSource, opts: BuildOp
   const eot = g.op('ArgMax', [g.op('Cast', [ids], { to: DT.FLOAT })], { axis: 1, keepdims: 1, select_last_index: 0 }); // [B,1]
   const idx = g.op('Expand', [g.op('Unsqueeze', [eot, g.constI64([2])]), g.op('Concat', [g.op('Slice', [g.op('Shape', [ids]), g.constI64([0]), g.constI64([1])]), g.constI64([1, W])], { axis: 0 })]);
   const pooled = g.op('Squeeze', [g.op('GatherElements', [x, idx], { axis: 1 }), g.constI64([1])]);
-  g.op('MatMul', [pooled, c.raw(`${t}/text_projection/kernel`)], {}, 'text_embed');
+  c.toOutput(g.op('MatMul', [pooled, c.raw(`${t}/text_projection/kernel`)]), 'text_embed');
   g.output('text_embed', DT.FLOAT, ['batch', a.embedDim]);
   return { graph: g, used: c.used };
 }
@@ -200,13 +265,13 @@ function postWeight(c: Ctx, path: string, D: number, NH: number): string {
 
 function cap50(c: Ctx, logits: string): string {
   const g = c.g;
-  return g.op('Mul', [g.op('Tanh', [g.op('Div', [logits, g.constF32([50], [])])]), g.constF32([50], [])]);
+  return g.op('Mul', [g.op('Tanh', [g.op('Div', [logits, c.cf([50])])]), c.cf([50])]);
 }
 
 /** fusion.onnx: image_embed [B,D], text_embed [B,D] → embedding (L2-normalised) and embedding_unnorm. */
 export function buildFusionGraph(a: Architecture, src: TensorSource, opts: BuildOptions = {}): { graph: GraphBuilder; used: Set<string> } {
   const g = new GraphBuilder('magiclens_fusion');
-  const c = new Ctx(g, src, opts);
+  const c = new Ctx(g, src, opts, false);
   const D = a.embedDim;
   const img = g.input('image_embed', DT.FLOAT, ['batch', D]);
   const txt = g.input('text_embed', DT.FLOAT, ['batch', D]);
@@ -217,7 +282,7 @@ export function buildFusionGraph(a: Architecture, src: TensorSource, opts: Build
     const p = `multimodal_encoder/x_layers_${i}`;
     const xn = mlLayerNorm(c, x, `${p}/layer_norm`, D);
     const proj = (n: string) => linear(c, xn, c.raw(`${p}/self_attention/${n}/w`, [D, D]), c.raw(`${p}/self_attention/${n}/b`, [D]));
-    const q = g.op('Mul', [splitHeads(c, proj('query'), Nf, dhf), g.constF32([dhf ** -0.5], [])]);
+    const q = g.op('Mul', [splitHeads(c, proj('query'), Nf, dhf), c.cf([dhf ** -0.5])]);
     const kT = g.op('Transpose', [g.op('Reshape', [proj('key'), g.constI64([0, 0, Nf, dhf])])], { perm: [0, 2, 3, 1] });
     const v = splitHeads(c, proj('value'), Nf, dhf);
     const probs = g.op('Softmax', [cap50(c, g.op('MatMul', [q, kT]))], { axis: -1 });
@@ -250,7 +315,7 @@ export function buildFusionGraph(a: Architecture, src: TensorSource, opts: Build
   const pooled = linear(c, enc, postWeight(c, `${pp}/pool_attn/post/w`, D, HP), c.raw(`${pp}/pool_attn/post/b`));
   c.expose('pool_attn', pooled, ['batch', 1, D]);
   const y = g.op('Squeeze', [mlLayerNorm(c, pooled, `${pp}/pool_attn_ln`, D), ax1], {}, 'embedding_unnorm');
-  const norm = g.op('Sqrt', [g.op('Add', [g.op('ReduceSum', [g.op('Mul', [y, y]), g.constI64([-1])], { keepdims: 1 }), g.constF32([1e-12], [])])]);
+  const norm = g.op('Sqrt', [g.op('Add', [g.op('ReduceSum', [g.op('Mul', [y, y]), g.constI64([-1])], { keepdims: 1 }), c.cf([1e-12])])]);
   g.op('Div', [y, norm], {}, 'embedding');
   g.output('embedding', DT.FLOAT, ['batch', D]);
   g.output('embedding_unnorm', DT.FLOAT, ['batch', D]);
