@@ -80,6 +80,32 @@ describe.skipIf(!G)('model packs', () => {
     expect(reg.list()).toEqual([]);
   });
 
+  it('`model verify --golden` prints the comparison table; `verify`, `activate`, `remove` work on installed packs', async () => {
+    const data = path.join(tmp, 'cli');
+    const out = new PassThrough(), err = new PassThrough();
+    let o = '', e = '';
+    out.on('data', (d) => { o += d; }); err.on('data', (d) => { e += d; });
+    const io = { dataDir: data, out, err, json: false };
+    expect(await runModelCommand(['verify', '--golden', G!], io), e).toBe(0);
+    expect(o).toMatch(/token ids \(4\/4 identical\)/);
+    for (const q of ['pipe: multimodal_embed_norm', 'direct_variant: multimodal_embed', 'clip/text/ln_final', 'pooler/pool_attn probs']) expect(o).toContain(q);
+    expect(o).toMatch(/all quantities within tolerance/);
+    expect(o).not.toMatch(/FAIL/);
+    await new ModelRegistry(data, emptyBundled).install(tiny);
+    o = '';
+    expect(await runModelCommand(['verify'], io)).toBe(0);
+    expect(o).toMatch(/magiclens-tiny-golden: manifest and sha256 of 4 files ok/);
+    expect(await runModelCommand(['activate', 'nope'], io)).toBe(1);
+    expect(e).toMatch(/no model pack with id nope/);
+    expect(await runModelCommand(['activate', 'magiclens-tiny-golden'], io)).toBe(0);
+    o = '';
+    expect(await runModelCommand(['list'], { ...io, json: true })).toBe(0);
+    expect(JSON.parse(o)[0]).toMatchObject({ id: 'magiclens-tiny-golden', active: true, embedDim: 32 });
+    expect(await runModelCommand(['remove', 'magiclens-tiny-golden'], io)).toBe(0);
+    expect(installedIds(data)).toEqual([]);
+    expect(await runModelCommand(['bogus'], io)).toBe(2);
+  }, 60_000);
+
   describe('install over loopback HTTP', () => {
     let server: http.Server;
     let base = '';
