@@ -25,8 +25,6 @@ type Attr = number | number[] | string | { floats: number[] } | { float: number 
 
 export interface GraphIO { name: string; elemType: ElemType; shape: (number | string)[] }
 
-let uniq = 0;
-
 export class GraphBuilder {
   readonly nodes: onnxProto.onnx.INodeProto[] = [];
   readonly initializers: Initializer[] = [];
@@ -80,12 +78,12 @@ export class GraphBuilder {
 
   constF32(values: number[] | Float32Array, dims: number[] = [values.length], hint = 'c'): string {
     const a = Float32Array.from(values);
-    return this.init(`${hint}_f${uniq++}`, dims, DT.FLOAT, a.byteLength, () => new Uint8Array(a.buffer));
+    return this.init(this.fresh(`${hint}_f`), dims, DT.FLOAT, a.byteLength, () => new Uint8Array(a.buffer));
   }
 
   constI64(values: number[], dims: number[] = [values.length], hint = 'c'): string {
     const a = BigInt64Array.from(values.map((v) => BigInt(v)));
-    return this.init(`${hint}_i${uniq++}`, dims, DT.INT64, a.byteLength, () => new Uint8Array(a.buffer));
+    return this.init(this.fresh(`${hint}_i`), dims, DT.INT64, a.byteLength, () => new Uint8Array(a.buffer));
   }
 }
 
