@@ -102,11 +102,10 @@ export class AppState {
       this.library.refresh();
       void this.loadFolders();
       void this.loadStatus();
-    }, 350);
+    }, 250);
     c.on('index.progress', (p) => {
-      const wasBusy = this.progress && this.progress.state !== 'idle';
       this.progress = p;
-      if (wasBusy && p.state === 'idle') refreshPhotos();
+      if (p.state === 'idle') refreshPhotos();
     });
     c.on('photos.changed', () => refreshPhotos());
     c.on('folders.changed', () => {

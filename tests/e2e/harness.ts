@@ -1,0 +1,86 @@
+// E2E harness: the real service (SQLite, ONNX Runtime, sharp, chokidar) behind the real HTTP
+// bridge, the freshly built renderer, and Debian's Chromium driven by playwright-core.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { build } from 'vite';
+import { APP_ROOT } from '../../app/paths.js';
+import { startServer, type RunningServer } from '../../app/server.js';
+import type { EngineService } from '../../app/service.js';
+import { tinyService } from '../helpers/engine.js';
+
+export const CHROMIUM = process.env.MAGICLENS_CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+export const ARTIFACTS = path.join(APP_ROOT, 'test-results', 'e2e');
+
+let built: Promise<string> | null = null;
+/** Builds the renderer once per run into a temp folder (never serves a stale bundle). */
+export function buildRenderer(): Promise<string> {
+  built ??= (async () => {
+    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ml-renderer-'));
+    await build({ configFile: path.join(APP_ROOT, 'renderer', 'vite.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
+    return outDir;
+  })();
+  return built;
+}
+
+export interface Rig {
+  root: string;
+  service: EngineService;
+  server: RunningServer;
+  context: BrowserContext;
+  page: Page;
+  consoleErrors: string[];
+  shot(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startRig(name: string): Promise<Rig | null> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), `ml-e2e-${name}-`));
+  const service = await tinyService(root, { watch: true, threads: 2, stabilityMs: 150, graceMs: 300 });
+  if (!service) return null;
+  const staticDir = await buildRenderer();
+  const server = await startServer({ service, staticDir });
+  const context = await chromium.launchPersistentContext(path.join(root, 'chromium-profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1360, height: 860 },
+    colorScheme: 'dark',
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(15_000);
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400) consoleErrors.push(`HTTP ${r.status()} ${new URL(r.url()).pathname}`);
+  });
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  return {
+    root,
+    service,
+    server,
+    context,
+    page,
+    consoleErrors,
+    async shot(n) {
+      const file = path.join(ARTIFACTS, `${name}-${n}.png`);
+      await page.screenshot({ path: file });
+      return file;
+    },
+    async close() {
+      await context.close().catch(() => undefined);
+      await server.close();
+      await service.close();
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+export function chromiumMissing(): string | null {
+  return fs.existsSync(CHROMIUM) ? null : `Chromium not found at ${CHROMIUM} (set MAGICLENS_CHROMIUM)`;
+}
