@@ -1,6 +1,7 @@
 // Command line converter: official MagicLens checkpoint + CLIP BPE vocabulary → model pack folder.
 //   npx tsx models/ts/convert-cli.ts --checkpoint magic_lens_clip_base.pkl --vocab bpe_simple_vocab_16e6.txt.gz \
 //       --out packs/magiclens-base [--id magiclens-base] [--name "MagicLens base"] [--preprocessing squash|center-crop] [--fp16]
+//   other flags: --demo --description TEXT --source TEXT --licence TEXT --expose (debug outputs) --fp16
 // Prints a JSON summary (seconds, peak RSS) on the last line.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,7 +12,7 @@ async function main(): Promise<number> {
     options: {
       checkpoint: { type: 'string' }, vocab: { type: 'string' }, out: { type: 'string' },
       id: { type: 'string' }, name: { type: 'string' }, preprocessing: { type: 'string' },
-      demo: { type: 'boolean' }, description: { type: 'string' }, source: { type: 'string' }, expose: { type: 'boolean' }, fp16: { type: 'boolean' },
+      demo: { type: 'boolean' }, description: { type: 'string' }, source: { type: 'string' }, licence: { type: 'string' }, expose: { type: 'boolean' }, fp16: { type: 'boolean' },
     },
   });
   if (!values.checkpoint || !values.vocab || !values.out) {
@@ -27,7 +28,7 @@ async function main(): Promise<number> {
   const id = values.id ?? path.basename(values.out).toLowerCase().replace(/[^a-z0-9._-]/g, '-');
   const m = await convertCheckpoint({
     checkpoint: values.checkpoint, vocab: values.vocab, outDir: values.out, id, name: values.name ?? id,
-    demo: values.demo ?? false, description: values.description, source: values.source,
+    demo: values.demo ?? false, description: values.description, source: values.source, licence: values.licence,
     preprocessing: pre, build: { expose: values.expose ?? false }, fp16: values.fp16 ?? false,
     onProgress: (p) => process.stderr.write(`[${p.done}/${p.total}] ${p.step}\n`),
   });
