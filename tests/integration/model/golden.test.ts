@@ -115,6 +115,19 @@ describe.skipIf(!G)('golden tiny model: converter + onnxruntime-node vs official
     for (const s of [img, txt, fus]) await s.release();
   });
 
+  it('batched image inference (more than one internal chunk) equals one-by-one runs; texts of mixed length batch exactly', async () => {
+    const per = 32 * 32 * 3, n = 19;
+    const px = new Float32Array(n * per).map((_, i) => Math.sin(i * 0.37));
+    const all = await rt.embedImages(px, n);
+    for (let i = 0; i < n; i++) {
+      const one = await rt.embedImages(px.subarray(i * per, (i + 1) * per), 1);
+      expect(compare(one, all.subarray(i * 32, (i + 1) * 32)).maxAbs).toBeLessThan(1e-6);
+    }
+    const texts = ['', 'a much longer instruction with many words in it', 'short'];
+    const batch = await rt.embedTexts(texts);
+    for (let i = 0; i < texts.length; i++) expect(compare(await rt.embedText(texts[i]!), batch.subarray(i * 32, (i + 1) * 32)).maxAbs).toBeLessThan(1e-5);
+  });
+
   it('empty-text target embeddings equal fusing with e_text("")', async () => {
     const img = new Float32Array(2 * 32).map((_, i) => Math.sin(i));
     const a = await rt.targetEmbeddings(img, 2);
