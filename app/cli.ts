@@ -129,8 +129,11 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
         const dir = opts.positionals[0];
         if (!dir) throw new UsageError('index needs a folder: magiclens index DIR');
         const t0 = performance.now();
+        const known = (await call(svc, 'folders.list', {})).find((f) => f.path === fs.realpathSync(path.resolve(dir)));
         const folder = await call(svc, 'folders.add', { path: path.resolve(dir), exclude: v.exclude ?? [] });
-        await svc.scan([folder.id]);
+        // A newly added folder is scanned by the service already; a known one is rescanned here.
+        if (known) await svc.scan([folder.id]);
+        else await svc.scansIdle();
         const tScan = performance.now();
         const before = svc.db.prepare(`SELECT count(*) AS n FROM photos WHERE status != 'pending' AND folder_id = ?`).get(folder.id) as { n: number };
         let lastLine = 0;

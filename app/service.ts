@@ -53,6 +53,8 @@ export interface EngineService extends Service {
   readonly db: Db;
   /** Rescan folders (all when omitted) and start indexing what is pending. */
   scan(folderIds?: number[]): Promise<number>;
+  /** Resolves when no folder scan is running or queued. */
+  scansIdle(): Promise<void>;
   /** Resolves when no scan, watcher batch or indexing is in flight (and nothing is pending). */
   whenIdle(): Promise<void>;
   /** Opens (or returns) a lane: tests use it to check stored vectors against the model. */
@@ -451,6 +453,9 @@ export async function createService(opts: ServiceOptions): Promise<EngineService
     },
     imageFile,
     scan,
+    async scansIdle() {
+      while (scans > 0) await new Promise((r) => setTimeout(r, 20));
+    },
     lane: async (kind) => {
       try {
         return await lane(kind);

@@ -59,15 +59,19 @@ export async function* walk(dir: string, ignore: IgnoreFn): AsyncGenerator<WalkE
       continue; // an unreadable subfolder: nothing to list (its photos cannot be named)
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const files: string[] = [];
     for (const e of entries) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) {
         if (!ignore(p, 'dir')) stack.push(p);
-      } else if (e.isFile() || e.isSymbolicLink()) {
-        if (!isPhotoPath(p) || ignore(p, 'file')) continue;
-        const s = await statEntry(p);
-        if (s) yield s;
+      } else if ((e.isFile() || e.isSymbolicLink()) && isPhotoPath(p) && !ignore(p, 'file')) {
+        files.push(p);
       }
+    }
+    // stat in small parallel groups: one at a time is latency-bound on big folders.
+    for (let i = 0; i < files.length; i += 32) {
+      const group = await Promise.all(files.slice(i, i + 32).map((p) => statEntry(p)));
+      for (const s of group) if (s) yield s;
     }
   }
 }

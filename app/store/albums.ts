@@ -1,7 +1,7 @@
 // Smart albums: the saved query (and the query vector it resolved to, per model) plus scored
 // membership rows, so the album view is a plain indexed read and new photos only need scoring.
 import type { AlbumQuery, AlbumRule, SearchFilters } from '../api/contract.js';
-import type { Db } from './db.js';
+import { stmt, type Db } from './db.js';
 import { asFloat32 } from './vectors.js';
 
 export interface AlbumRow {
@@ -46,59 +46,56 @@ export class AlbumRepo {
   constructor(private readonly db: Db) {}
 
   all(): AlbumRow[] {
-    return (this.db.prepare('SELECT * FROM albums ORDER BY id').all() as Raw[]).map(fromRaw);
+    return (stmt(this.db, 'SELECT * FROM albums ORDER BY id').all() as Raw[]).map(fromRaw);
   }
   get(id: number): AlbumRow | undefined {
-    const r = this.db.prepare('SELECT * FROM albums WHERE id = ?').get(id) as Raw | undefined;
+    const r = stmt(this.db, 'SELECT * FROM albums WHERE id = ?').get(id) as Raw | undefined;
     return r ? fromRaw(r) : undefined;
   }
   insert(a: { name: string; query: AlbumQuery; rule: AlbumRule; filters: SearchFilters }): number {
     const now = Date.now();
     return Number(
-      this.db
-        .prepare('INSERT INTO albums (name, query_json, rule_json, filters_json, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
+      stmt(this.db, 'INSERT INTO albums (name, query_json, rule_json, filters_json, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(a.name, JSON.stringify(a.query), JSON.stringify(a.rule), JSON.stringify(a.filters), now, now).lastInsertRowid,
     );
   }
   update(id: number, a: { name?: string; rule?: AlbumRule; filters?: SearchFilters }): void {
     const cur = this.get(id);
     if (!cur) return;
-    this.db
-      .prepare('UPDATE albums SET name = ?, rule_json = ?, filters_json = ?, updated_at = ? WHERE id = ?')
+    stmt(this.db, 'UPDATE albums SET name = ?, rule_json = ?, filters_json = ?, updated_at = ? WHERE id = ?')
       .run(a.name ?? cur.name, JSON.stringify(a.rule ?? cur.rule), JSON.stringify(a.filters ?? cur.filters), Date.now(), id);
   }
   setQueryVec(id: number, modelId: string, v: Float32Array): void {
-    this.db.prepare('UPDATE albums SET model_id = ?, query_vec = ? WHERE id = ?').run(modelId, Buffer.from(v.buffer, v.byteOffset, v.byteLength), id);
+    stmt(this.db, 'UPDATE albums SET model_id = ?, query_vec = ? WHERE id = ?').run(modelId, Buffer.from(v.buffer, v.byteOffset, v.byteLength), id);
   }
   delete(id: number): boolean {
-    return this.db.prepare('DELETE FROM albums WHERE id = ?').run(id).changes > 0;
+    return stmt(this.db, 'DELETE FROM albums WHERE id = ?').run(id).changes > 0;
   }
 
   /** Replace the whole membership (after a full search). */
   setMembers(id: number, members: { id: number; score: number }[]): void {
-    this.db.prepare('DELETE FROM album_photos WHERE album_id = ?').run(id);
-    const ins = this.db.prepare('INSERT INTO album_photos (album_id, photo_id, score) VALUES (?, ?, ?)');
+    stmt(this.db, 'DELETE FROM album_photos WHERE album_id = ?').run(id);
+    const ins = stmt(this.db, 'INSERT INTO album_photos (album_id, photo_id, score) VALUES (?, ?, ?)');
     for (const m of members) ins.run(id, m.id, m.score);
-    this.db.prepare('UPDATE albums SET updated_at = ? WHERE id = ?').run(Date.now(), id);
+    stmt(this.db, 'UPDATE albums SET updated_at = ? WHERE id = ?').run(Date.now(), id);
   }
   members(id: number, offset: number, limit: number): { id: number; score: number }[] {
-    return this.db
-      .prepare('SELECT photo_id AS id, score FROM album_photos WHERE album_id = ? ORDER BY score DESC, photo_id LIMIT ? OFFSET ?')
+    return stmt(this.db, 'SELECT photo_id AS id, score FROM album_photos WHERE album_id = ? ORDER BY score DESC, photo_id LIMIT ? OFFSET ?')
       .all(id, limit, offset) as { id: number; score: number }[];
   }
   allMembers(id: number): { id: number; score: number }[] {
-    return this.db.prepare('SELECT photo_id AS id, score FROM album_photos WHERE album_id = ? ORDER BY score DESC, photo_id').all(id) as { id: number; score: number }[];
+    return stmt(this.db, 'SELECT photo_id AS id, score FROM album_photos WHERE album_id = ? ORDER BY score DESC, photo_id').all(id) as { id: number; score: number }[];
   }
   count(id: number): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM album_photos WHERE album_id = ?').get(id) as { n: number }).n;
+    return (stmt(this.db, 'SELECT count(*) AS n FROM album_photos WHERE album_id = ?').get(id) as { n: number }).n;
   }
   cover(id: number): number | null {
-    return (this.db.prepare('SELECT photo_id AS id FROM album_photos WHERE album_id = ? ORDER BY score DESC, photo_id LIMIT 1').get(id) as { id: number } | undefined)?.id ?? null;
+    return (stmt(this.db, 'SELECT photo_id AS id FROM album_photos WHERE album_id = ? ORDER BY score DESC, photo_id LIMIT 1').get(id) as { id: number } | undefined)?.id ?? null;
   }
   albumsContaining(photoId: number): number[] {
-    return (this.db.prepare('SELECT album_id AS id FROM album_photos WHERE photo_id = ?').all(photoId) as { id: number }[]).map((r) => r.id);
+    return (stmt(this.db, 'SELECT album_id AS id FROM album_photos WHERE photo_id = ?').all(photoId) as { id: number }[]).map((r) => r.id);
   }
   removePhoto(photoId: number): void {
-    this.db.prepare('DELETE FROM album_photos WHERE photo_id = ?').run(photoId);
+    stmt(this.db, 'DELETE FROM album_photos WHERE photo_id = ?').run(photoId);
   }
 }

@@ -20,3 +20,14 @@ export function openDatabase(file: string, opts: { migrateTo?: number } = {}): D
   migrate(db, opts.migrateTo);
   return db;
 }
+
+const statementCache = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/** A prepared statement, compiled once per connection (preparing costs more than running a lookup). */
+export function stmt(db: Db, sql: string): Database.Statement {
+  let m = statementCache.get(db);
+  if (!m) statementCache.set(db, (m = new Map()));
+  let s = m.get(sql);
+  if (!s) m.set(sql, (s = db.prepare(sql)));
+  return s;
+}

@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import { stmt, type Db } from './db.js';
 
 export interface FolderRow {
   id: number;
@@ -11,25 +11,25 @@ export class FolderRepo {
   constructor(private readonly db: Db) {}
 
   all(): FolderRow[] {
-    return this.db.prepare('SELECT * FROM folders ORDER BY path').all() as FolderRow[];
+    return stmt(this.db, 'SELECT * FROM folders ORDER BY path').all() as FolderRow[];
   }
   get(id: number): FolderRow | undefined {
-    return this.db.prepare('SELECT * FROM folders WHERE id = ?').get(id) as FolderRow | undefined;
+    return stmt(this.db, 'SELECT * FROM folders WHERE id = ?').get(id) as FolderRow | undefined;
   }
   byPath(p: string): FolderRow | undefined {
-    return this.db.prepare('SELECT * FROM folders WHERE path = ?').get(p) as FolderRow | undefined;
+    return stmt(this.db, 'SELECT * FROM folders WHERE path = ?').get(p) as FolderRow | undefined;
   }
   insert(p: string, exclude: string[]): number {
-    return Number(this.db.prepare('INSERT INTO folders (path, exclude_json, added_at) VALUES (?, ?, ?)').run(p, JSON.stringify(exclude), Date.now()).lastInsertRowid);
+    return Number(stmt(this.db, 'INSERT INTO folders (path, exclude_json, added_at) VALUES (?, ?, ?)').run(p, JSON.stringify(exclude), Date.now()).lastInsertRowid);
   }
   setExclude(id: number, exclude: string[]): void {
-    this.db.prepare('UPDATE folders SET exclude_json = ? WHERE id = ?').run(JSON.stringify(exclude), id);
+    stmt(this.db, 'UPDATE folders SET exclude_json = ? WHERE id = ?').run(JSON.stringify(exclude), id);
   }
   delete(id: number): void {
-    this.db.prepare('DELETE FROM folders WHERE id = ?').run(id);
+    stmt(this.db, 'DELETE FROM folders WHERE id = ?').run(id);
   }
   counts(id: number): { photos: number; errors: number } {
-    const r = this.db.prepare(`SELECT count(*) AS n, sum(status = 'error') AS e FROM photos WHERE folder_id = ?`).get(id) as { n: number; e: number | null };
+    const r = stmt(this.db, `SELECT count(*) AS n, sum(status = 'error') AS e FROM photos WHERE folder_id = ?`).get(id) as { n: number; e: number | null };
     return { photos: r.n, errors: r.e ?? 0 };
   }
 }

@@ -3,7 +3,7 @@
 // its embeddings and album membership survive a rename.
 import path from 'node:path';
 import type { Photo } from '../api/contract.js';
-import type { Db } from './db.js';
+import { stmt, type Db } from './db.js';
 
 export interface PhotoRow {
   id: number;
@@ -56,17 +56,17 @@ export class PhotoRepo {
   constructor(private readonly db: Db) {}
 
   get(id: number): PhotoRow | undefined {
-    return this.db.prepare('SELECT * FROM photos WHERE id = ?').get(id) as PhotoRow | undefined;
+    return stmt(this.db, 'SELECT * FROM photos WHERE id = ?').get(id) as PhotoRow | undefined;
   }
 
   byPath(p: string): PhotoRow | undefined {
-    return this.db.prepare('SELECT * FROM photos WHERE path = ?').get(p) as PhotoRow | undefined;
+    return stmt(this.db, 'SELECT * FROM photos WHERE path = ?').get(p) as PhotoRow | undefined;
   }
 
   byIds(ids: readonly number[]): Map<number, PhotoRow> {
     const out = new Map<number, PhotoRow>();
     if (ids.length === 0) return out;
-    const rows = this.db.prepare('SELECT * FROM photos WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids)) as PhotoRow[];
+    const rows = stmt(this.db, 'SELECT * FROM photos WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids)) as PhotoRow[];
     for (const r of rows) out.set(r.id, r);
     return out;
   }
@@ -75,41 +75,38 @@ export class PhotoRepo {
   underDir(dir: string): PhotoRow[] {
     const prefix = dir.endsWith(path.sep) ? dir : dir + path.sep;
     // substr comparison instead of LIKE: paths may contain % and _.
-    return this.db.prepare('SELECT * FROM photos WHERE substr(path, 1, ?) = ?').all(prefix.length, prefix) as PhotoRow[];
+    return stmt(this.db, 'SELECT * FROM photos WHERE substr(path, 1, ?) = ?').all(prefix.length, prefix) as PhotoRow[];
   }
 
   inFolder(folderId: number): PhotoRow[] {
-    return this.db.prepare('SELECT * FROM photos WHERE folder_id = ?').all(folderId) as PhotoRow[];
+    return stmt(this.db, 'SELECT * FROM photos WHERE folder_id = ?').all(folderId) as PhotoRow[];
   }
 
   /** Another row with the same content that is still on disk (a duplicate) or gone (a move). */
   withHash(hash: string): PhotoRow[] {
     if (!hash) return [];
-    return this.db.prepare('SELECT * FROM photos WHERE hash = ? ORDER BY id').all(hash) as PhotoRow[];
+    return stmt(this.db, 'SELECT * FROM photos WHERE hash = ? ORDER BY id').all(hash) as PhotoRow[];
   }
 
   insert(p: { path: string; folderId: number | null; hash: string; size: number; mtimeMs: number; status?: PhotoRow['status']; error?: string | null }): number {
     const now = Date.now();
-    const r = this.db
-      .prepare('INSERT INTO photos (path, folder_id, hash, size, mtime_ms, status, error, added_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    const r = stmt(this.db, 'INSERT INTO photos (path, folder_id, hash, size, mtime_ms, status, error, added_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run(p.path, p.folderId, p.hash, p.size, p.mtimeMs, p.status ?? 'pending', p.error ?? null, now, now);
     return Number(r.lastInsertRowid);
   }
 
   /** A move or rename: same content, new place. Keeps id, embeddings, albums. */
   move(id: number, to: { path: string; folderId: number | null; size: number; mtimeMs: number }): void {
-    this.db.prepare('UPDATE photos SET path = ?, folder_id = ?, size = ?, mtime_ms = ?, updated_at = ? WHERE id = ?').run(to.path, to.folderId, to.size, to.mtimeMs, Date.now(), id);
+    stmt(this.db, 'UPDATE photos SET path = ?, folder_id = ?, size = ?, mtime_ms = ?, updated_at = ? WHERE id = ?').run(to.path, to.folderId, to.size, to.mtimeMs, Date.now(), id);
   }
 
   touch(id: number, size: number, mtimeMs: number): void {
-    this.db.prepare('UPDATE photos SET size = ?, mtime_ms = ?, updated_at = ? WHERE id = ?').run(size, mtimeMs, Date.now(), id);
+    stmt(this.db, 'UPDATE photos SET size = ?, mtime_ms = ?, updated_at = ? WHERE id = ?').run(size, mtimeMs, Date.now(), id);
   }
 
   /** New content at a known path (or a retry): back to pending, metadata cleared. */
   resetContent(id: number, c: { hash: string; size: number; mtimeMs: number; folderId: number | null }): void {
-    this.db
-      .prepare(
-        `UPDATE photos SET hash = ?, size = ?, mtime_ms = ?, folder_id = ?, status = 'pending', error = NULL, width = NULL, height = NULL,
+    stmt(this.db, `UPDATE photos SET hash = ?, size = ?, mtime_ms = ?, folder_id = ?, status = 'pending', error = NULL, width = NULL, height = NULL,
          taken_at = NULL, camera = NULL, format = NULL, orientation = NULL, updated_at = ? WHERE id = ?`,
       )
       .run(c.hash, c.size, c.mtimeMs, c.folderId, Date.now(), id);
@@ -117,34 +114,32 @@ export class PhotoRepo {
 
   setError(id: number, reason: string, c?: { hash: string; size: number; mtimeMs: number }): void {
     if (c) {
-      this.db.prepare(`UPDATE photos SET status = 'error', error = ?, hash = ?, size = ?, mtime_ms = ?, updated_at = ? WHERE id = ?`).run(reason, c.hash, c.size, c.mtimeMs, Date.now(), id);
+      stmt(this.db, `UPDATE photos SET status = 'error', error = ?, hash = ?, size = ?, mtime_ms = ?, updated_at = ? WHERE id = ?`).run(reason, c.hash, c.size, c.mtimeMs, Date.now(), id);
     } else {
-      this.db.prepare(`UPDATE photos SET status = 'error', error = ?, updated_at = ? WHERE id = ?`).run(reason, Date.now(), id);
+      stmt(this.db, `UPDATE photos SET status = 'error', error = ?, updated_at = ? WHERE id = ?`).run(reason, Date.now(), id);
     }
   }
 
   setIndexed(id: number, meta: PhotoMeta): void {
-    this.db
-      .prepare(`UPDATE photos SET status = 'indexed', error = NULL, width = ?, height = ?, taken_at = ?, camera = ?, format = ?, orientation = ?, updated_at = ? WHERE id = ?`)
+    stmt(this.db, `UPDATE photos SET status = 'indexed', error = NULL, width = ?, height = ?, taken_at = ?, camera = ?, format = ?, orientation = ?, updated_at = ? WHERE id = ?`)
       .run(meta.width, meta.height, meta.takenAt, meta.camera, meta.format, meta.orientation, Date.now(), id);
   }
 
   setMeta(id: number, meta: PhotoMeta): void {
-    this.db
-      .prepare(`UPDATE photos SET width = ?, height = ?, taken_at = ?, camera = ?, format = ?, orientation = ?, updated_at = ? WHERE id = ?`)
+    stmt(this.db, `UPDATE photos SET width = ?, height = ?, taken_at = ?, camera = ?, format = ?, orientation = ?, updated_at = ? WHERE id = ?`)
       .run(meta.width, meta.height, meta.takenAt, meta.camera, meta.format, meta.orientation, Date.now(), id);
   }
 
   delete(id: number): void {
-    this.db.prepare('DELETE FROM photos WHERE id = ?').run(id);
+    stmt(this.db, 'DELETE FROM photos WHERE id = ?').run(id);
   }
 
   pendingIds(limit: number, afterId = 0): number[] {
-    return (this.db.prepare(`SELECT id FROM photos WHERE status = 'pending' AND id > ? ORDER BY id LIMIT ?`).all(afterId, limit) as { id: number }[]).map((r) => r.id);
+    return (stmt(this.db, `SELECT id FROM photos WHERE status = 'pending' AND id > ? ORDER BY id LIMIT ?`).all(afterId, limit) as { id: number }[]).map((r) => r.id);
   }
 
   countByStatus(): { total: number; indexed: number; pending: number; errors: number } {
-    const rows = this.db.prepare('SELECT status, count(*) AS n FROM photos GROUP BY status').all() as { status: string; n: number }[];
+    const rows = stmt(this.db, 'SELECT status, count(*) AS n FROM photos GROUP BY status').all() as { status: string; n: number }[];
     const c = { total: 0, indexed: 0, pending: 0, errors: 0 };
     for (const r of rows) {
       c.total += r.n;
@@ -161,14 +156,14 @@ export class PhotoRepo {
     // Photos without EXIF dates sort by file mtime so the grid has a stable, sensible order.
     const order =
       opts.sort === 'name' ? 'path COLLATE NOCASE ASC, id ASC' : opts.sort === 'date-asc' ? 'coalesce(taken_at, mtime_ms) ASC, id ASC' : 'coalesce(taken_at, mtime_ms) DESC, id DESC';
-    const items = this.db.prepare(`SELECT * FROM photos ${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...args, opts.limit, opts.offset) as PhotoRow[];
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM photos ${where}`).get(...args) as { n: number }).n;
+    const items = stmt(this.db, `SELECT * FROM photos ${where} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...args, opts.limit, opts.offset) as PhotoRow[];
+    const total = (stmt(this.db, `SELECT count(*) AS n FROM photos ${where}`).get(...args) as { n: number }).n;
     return { items, total };
   }
 
   errors(offset: number, limit: number): { items: PhotoRow[]; total: number } {
-    const items = this.db.prepare(`SELECT * FROM photos WHERE status = 'error' ORDER BY path LIMIT ? OFFSET ?`).all(limit, offset) as PhotoRow[];
-    const total = (this.db.prepare(`SELECT count(*) AS n FROM photos WHERE status = 'error'`).get() as { n: number }).n;
+    const items = stmt(this.db, `SELECT * FROM photos WHERE status = 'error' ORDER BY path LIMIT ? OFFSET ?`).all(limit, offset) as PhotoRow[];
+    const total = (stmt(this.db, `SELECT count(*) AS n FROM photos WHERE status = 'error'`).get() as { n: number }).n;
     return { items, total };
   }
 }

@@ -3,7 +3,7 @@
 // head's output for (image, "") (L2-normalised; what composed/similar queries are ranked against).
 // Separate tables per model keep embedding spaces from ever mixing and let each have its own dim.
 // The row id is the photo id (BigInt, as vec0 requires). Distance: cosine; score = 1 - distance.
-import type { Db } from './db.js';
+import { stmt, type Db } from './db.js';
 
 export type VecKind = 'clip' | 'target';
 
@@ -27,14 +27,14 @@ export class VectorStore {
 
   /** The integer key of a model's tables, creating them on first use. */
   ensureModel(modelId: string, dim: number): number {
-    const row = this.db.prepare('SELECT key, dim FROM models WHERE id = ?').get(modelId) as { key: number; dim: number } | undefined;
+    const row = stmt(this.db, 'SELECT key, dim FROM models WHERE id = ?').get(modelId) as { key: number; dim: number } | undefined;
     if (row) {
       if (row.dim !== dim) throw new Error(`model ${modelId} was stored with dim ${row.dim}, pack says ${dim}`);
       return row.key;
     }
     if (!Number.isInteger(dim) || dim <= 0 || dim > 8192) throw new Error(`bad embedding dim ${dim}`);
     return this.db.transaction(() => {
-      const key = Number(this.db.prepare('INSERT INTO models (id, dim, created_at) VALUES (?, ?, ?)').run(modelId, dim, Date.now()).lastInsertRowid);
+      const key = Number(stmt(this.db, 'INSERT INTO models (id, dim, created_at) VALUES (?, ?, ?)').run(modelId, dim, Date.now()).lastInsertRowid);
       for (const kind of ['clip', 'target'] as const) {
         this.db.exec(`CREATE VIRTUAL TABLE ${table(kind, key)} USING vec0(embedding float[${dim}] distance_metric=cosine)`);
       }
@@ -43,43 +43,43 @@ export class VectorStore {
   }
 
   modelKey(modelId: string): number | undefined {
-    return (this.db.prepare('SELECT key FROM models WHERE id = ?').get(modelId) as { key: number } | undefined)?.key;
+    return (stmt(this.db, 'SELECT key FROM models WHERE id = ?').get(modelId) as { key: number } | undefined)?.key;
   }
 
   allKeys(): number[] {
-    return (this.db.prepare('SELECT key FROM models').all() as { key: number }[]).map((r) => r.key);
+    return (stmt(this.db, 'SELECT key FROM models').all() as { key: number }[]).map((r) => r.key);
   }
 
   /** Replace a photo's vector (delete + insert: vec0 has no upsert). Call inside the batch transaction. */
   put(key: number, kind: VecKind, photoId: number, v: Float32Array): void {
     const t = table(kind, key);
-    this.db.prepare(`DELETE FROM ${t} WHERE rowid = ?`).run(BigInt(photoId));
-    this.db.prepare(`INSERT INTO ${t} (rowid, embedding) VALUES (?, ?)`).run(BigInt(photoId), v);
+    stmt(this.db, `DELETE FROM ${t} WHERE rowid = ?`).run(BigInt(photoId));
+    stmt(this.db, `INSERT INTO ${t} (rowid, embedding) VALUES (?, ?)`).run(BigInt(photoId), v);
   }
 
   get(key: number, kind: VecKind, photoId: number): Float32Array | undefined {
-    const r = this.db.prepare(`SELECT embedding FROM ${table(kind, key)} WHERE rowid = ?`).get(BigInt(photoId)) as { embedding: Buffer } | undefined;
+    const r = stmt(this.db, `SELECT embedding FROM ${table(kind, key)} WHERE rowid = ?`).get(BigInt(photoId)) as { embedding: Buffer } | undefined;
     return r ? asFloat32(r.embedding) : undefined;
   }
 
   has(key: number, photoId: number): boolean {
-    return this.db.prepare(`SELECT 1 FROM ${table('target', key)} WHERE rowid = ?`).get(BigInt(photoId)) !== undefined;
+    return stmt(this.db, `SELECT 1 FROM ${table('target', key)} WHERE rowid = ?`).get(BigInt(photoId)) !== undefined;
   }
 
   /** Remove a photo from every model's tables (the photo left the library or its content changed). */
   deletePhoto(photoId: number): void {
     for (const key of this.allKeys()) {
-      for (const kind of ['clip', 'target'] as const) this.db.prepare(`DELETE FROM ${table(kind, key)} WHERE rowid = ?`).run(BigInt(photoId));
+      for (const kind of ['clip', 'target'] as const) stmt(this.db, `DELETE FROM ${table(kind, key)} WHERE rowid = ?`).run(BigInt(photoId));
     }
   }
 
   count(key: number, kind: VecKind): number {
-    return (this.db.prepare(`SELECT count(*) AS n FROM ${table(kind, key)}`).get() as { n: number }).n;
+    return (stmt(this.db, `SELECT count(*) AS n FROM ${table(kind, key)}`).get() as { n: number }).n;
   }
 
   /** Photo ids with a stored target vector for the model (for "which photos are indexed"). */
   idsWithVectors(key: number): Set<number> {
-    return new Set((this.db.prepare(`SELECT rowid AS id FROM ${table('target', key)}`).all() as { id: number }[]).map((r) => Number(r.id)));
+    return new Set((stmt(this.db, `SELECT rowid AS id FROM ${table('target', key)}`).all() as { id: number }[]).map((r) => Number(r.id)));
   }
 
   /**
@@ -91,13 +91,12 @@ export class VectorStore {
     let rows: { id: number | bigint; d: number }[];
     if (candidates) {
       if (candidates.length === 0) return [];
-      rows = this.db
-        .prepare(`SELECT rowid AS id, vec_distance_cosine(embedding, ?) AS d FROM ${t} WHERE rowid IN (SELECT value FROM json_each(?)) ORDER BY d LIMIT ?`)
+      rows = stmt(this.db, `SELECT rowid AS id, vec_distance_cosine(embedding, ?) AS d FROM ${t} WHERE rowid IN (SELECT value FROM json_each(?)) ORDER BY d LIMIT ?`)
         .all(q, JSON.stringify(candidates), k) as typeof rows;
     } else if (k <= VEC0_MAX_K) {
-      rows = this.db.prepare(`SELECT rowid AS id, distance AS d FROM ${t} WHERE embedding MATCH ? AND k = ?`).all(q, k) as typeof rows;
+      rows = stmt(this.db, `SELECT rowid AS id, distance AS d FROM ${t} WHERE embedding MATCH ? AND k = ?`).all(q, k) as typeof rows;
     } else {
-      rows = this.db.prepare(`SELECT rowid AS id, vec_distance_cosine(embedding, ?) AS d FROM ${t} ORDER BY d LIMIT ?`).all(q, k) as typeof rows;
+      rows = stmt(this.db, `SELECT rowid AS id, vec_distance_cosine(embedding, ?) AS d FROM ${t} ORDER BY d LIMIT ?`).all(q, k) as typeof rows;
     }
     return rows.map((r) => ({ id: Number(r.id), score: 1 - r.d }));
   }
