@@ -1,9 +1,9 @@
 // CLIP's text cleaning: ftfy.fix_text, html.unescape twice, strip, collapse whitespace, lower-case.
 // ftfy has no JS port. We do the parts of fix_text that change CLIP tokens for real-world input:
-// terminal escapes removed, C1 controls decoded as Windows-1252, latin ligatures split, full-width
-// characters narrowed, curly quotes straightened, control characters removed, NFC. Not done: ftfy's
-// mojibake repair (fix_encoding: e.g. "cafÃ©" → "café") and its "lossy sequence" heuristics; such text
-// tokenizes as it is (see models/README.md).
+// terminal escapes removed, the common mojibake (UTF-8 read as Windows-1252/Latin-1, e.g. "cafÃ©" →
+// "café"), C1 controls decoded as Windows-1252, latin ligatures split, full-width characters narrowed,
+// curly quotes straightened, control characters removed, NFC. Not done: ftfy's badness scoring, multi-
+// layer mojibake, other codecs (e.g. MacRoman, cp437) and its "lossy sequence" repairs (see models/README.md).
 import { decode } from 'html-entities';
 
 const WIN1252_C1: Record<number, string> = {
@@ -16,8 +16,27 @@ const LIGATURES: Record<string, string> = {
   'Ǌ': 'NJ', 'ǋ': 'Nj', 'ǌ': 'nj', 'ﬀ': 'ff', 'ﬁ': 'fi', 'ﬂ': 'fl', 'ﬃ': 'ffi', 'ﬄ': 'ffl', 'ﬅ': 'ſt', 'ﬆ': 'st',
 };
 
+const CP1252_BYTE = new Map<string, number>(Object.entries(WIN1252_C1).map(([b, c]) => [c, Number(b)]));
+// UTF-8 byte sequences whose bytes were shown as Windows-1252 / Latin-1 characters
+const CONT = '[\u0080-\u00bf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]';
+const MOJIBAKE = new RegExp(`(?:[\u00c2-\u00df]${CONT}|[\u00e0-\u00ef]${CONT}{2}|[\u00f0-\u00f4]${CONT}{3})+`, 'g');
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** ftfy fix_encoding, for the one case that matters in practice: a run that re-encodes to valid UTF-8. */
+export function fixMojibake(s: string): string {
+  return s.replace(MOJIBAKE, (run) => {
+    const bytes = Uint8Array.from([...run].map((c) => CP1252_BYTE.get(c) ?? c.charCodeAt(0)));
+    try {
+      return utf8.decode(bytes);
+    } catch {
+      return run;
+    }
+  });
+}
+
 export function ftfyLite(text: string): string {
   let s = text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, ''); // remove_terminal_escapes
+  s = fixMojibake(s); // fix_encoding (common case)
   s = s.replace(/[\u0080-\u009f]/g, (c) => WIN1252_C1[c.charCodeAt(0)] ?? c); // fix_c1_controls
   s = s.replace(/[\u0132\u0133\u0149\u01f1-\u01f3\u01c4-\u01cc\ufb00-\ufb06]/g, (c) => LIGATURES[c] ?? c); // fix_latin_ligatures
   // fix_character_width: full-width ASCII and the ideographic space become their ordinary forms

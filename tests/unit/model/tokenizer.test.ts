@@ -54,6 +54,10 @@ describe('text cleaning', () => {
     expect(clipClean('ﬁne ＡＢＣ１')).toBe('fine abc1');
     expect(clipClean('e\u0301')).toBe('é'); // NFC
     expect(clipClean('a\u0000b\x1b[31mred\x1b[0m')).toBe('abred');
+    // mojibake (UTF-8 shown as Windows-1252) is repaired, genuine accented text is left alone
+    expect(clipClean('cafÃ© â€œniceâ€\u009d donâ€™t')).toBe('café "nice" don\'t');
+    expect(clipClean('SÃ£o Paulo Ã\u00a0 la carte')).toBe('são paulo à la carte');
+    expect(clipClean('Ã la mode, Â£5, Ãtienne')).toBe('ã la mode, â£5, ãtienne');
   });
 });
 
