@@ -487,6 +487,8 @@ export async function createService(opts: ServiceOptions): Promise<EngineService
   };
 
   if (watch) {
+    // Open the interactive lane now so the first query does not pay for loading the model.
+    if (activeId) void lane('interactive').catch(() => {});
     await library.startWatching();
     // Catch up with what changed while the app was closed, then index what is pending
     // (including work a crash interrupted).

@@ -1,0 +1,96 @@
+// Pause/resume, switching the active model (embeddings are per model and never mixed), and the
+// interactive lane answering queries while bulk indexing is running.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelRegistry } from '../../../app/model/registry.js';
+import type { EngineService } from '../../../app/service.js';
+import { emptyBundledDir, sleep, tempDir, tinyService, waitFor, writePhoto } from '../../helpers/engine.js';
+import { tinyPackDir } from '../../helpers/tiny-pack.js';
+
+const pack = await tinyPackDir();
+const root = tempDir('ml-life-');
+const lib = path.join(root, 'library');
+const N = 80;
+let svc: EngineService;
+const indexed = () => (svc.db.prepare(`SELECT count(*) AS n FROM photos WHERE status = 'indexed'`).get() as { n: number }).n;
+
+beforeAll(async () => {
+  if (!pack) return;
+  for (let i = 0; i < N; i++) await writePhoto(path.join(lib, `x${i}.jpg`), 300 + i, { width: 400, height: 300 });
+  svc = (await tinyService(root, { batchSize: 2 }))!;
+});
+afterAll(async () => {
+  await svc?.close();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe.skipIf(!pack)('indexing lifecycle', () => {
+  it('pauses and resumes; queries are answered while indexing runs', async () => {
+    const progress: { state: string; done: number; total: number; ratePerSec: number; etaSec: number | null; current: string | null }[] = [];
+    const off = svc.onEvent((e) => {
+      if (e.event === 'index.progress') progress.push(e.data as (typeof progress)[number]);
+    });
+    await svc.handlers['folders.add']({ path: lib, exclude: [] });
+    await waitFor(() => indexed() >= 4, 30_000, 'first batches');
+
+    // Interactive lane: a text query while the bulk lane is busy.
+    const t0 = performance.now();
+    const r = await svc.handlers['search.text']({ text: 'a beach at sunset', offset: 0, limit: 10, filters: {} });
+    const queryMs = performance.now() - t0;
+    expect(r.hits.length).toBeGreaterThan(0);
+    expect(indexed()).toBeLessThan(N); // still indexing while the query ran
+    console.log(`text query during bulk indexing: ${queryMs.toFixed(1)} ms`);
+
+    const paused = await svc.handlers['index.pause']({});
+    expect(paused.state).toBe('paused');
+    await sleep(300); // let an in-flight batch land
+    const frozen = indexed();
+    await sleep(700);
+    expect(indexed()).toBe(frozen);
+    expect(frozen).toBeLessThan(N);
+    expect((await svc.handlers['index.progress']({})).state).toBe('paused');
+
+    const resumed = await svc.handlers['index.resume']({});
+    expect(resumed.state).not.toBe('paused');
+    await svc.whenIdle();
+    off();
+    expect(indexed()).toBe(N);
+    const mid = progress.find((p) => p.state === 'indexing' && p.done > 0 && p.done < p.total);
+    expect(mid).toBeDefined();
+    expect(mid!.ratePerSec).toBeGreaterThan(0);
+    expect(mid!.etaSec).not.toBeNull();
+    expect(mid!.current).toMatch(/x\d+\.jpg$/);
+    expect(progress.at(-1)).toMatchObject({ state: 'idle', total: N, done: N });
+  });
+
+  it('switching the model re-embeds into that model\'s own tables and searches there', async () => {
+    // A second pack: the same weights under another id (a different embedding space as far as
+    // the store is concerned).
+    const copy = path.join(root, 'pack-b');
+    fs.cpSync(pack!, copy, { recursive: true });
+    const m = JSON.parse(fs.readFileSync(path.join(copy, 'manifest.json'), 'utf8')) as { id: string; name: string };
+    m.id = 'tiny-copy-b';
+    m.name = 'tiny copy';
+    fs.writeFileSync(path.join(copy, 'manifest.json'), JSON.stringify(m));
+    await new ModelRegistry(svc.dataDir, emptyBundledDir(root)).install(copy);
+    const album = await svc.handlers['albums.create']({ name: 'text album', query: { kind: 'text', text: 'red' }, rule: { kind: 'topN', n: 5 }, filters: {} });
+    const before = (await svc.handlers['models.list']({})).map((x) => [x.id, x.active]);
+    expect(before).toContainEqual(['tiny-copy-b', false]);
+
+    const info = await svc.handlers['models.activate']({ id: 'tiny-copy-b' });
+    expect(info.active).toBe(true);
+    await svc.whenIdle();
+    const keys = svc.db.prepare('SELECT key, id FROM models ORDER BY key').all() as { key: number; id: string }[];
+    expect(keys.map((k) => k.id)).toContain('tiny-copy-b');
+    for (const k of keys) {
+      expect((svc.db.prepare(`SELECT count(*) AS n FROM vec_target_${k.key}`).get() as { n: number }).n, k.id).toBe(N);
+    }
+    expect(indexed()).toBe(N);
+    const r = await svc.handlers['search.text']({ text: 'red', offset: 0, limit: 5, filters: {} });
+    expect(r.modelId).toBe('tiny-copy-b');
+    const a = await svc.handlers['albums.get']({ id: album.id, offset: 0, limit: 10 });
+    expect(a.hits).toHaveLength(5);
+    expect((await svc.handlers['status.get']({})).model?.id).toBe('tiny-copy-b');
+  });
+});
