@@ -396,8 +396,13 @@ export async function createService(opts: ServiceOptions): Promise<EngineService
 
     'settings.get': async () => getSettings(),
     'settings.set': async (p) => {
-      const next = SettingsSchema.parse({ ...getSettings(), ...p });
+      const prev = getSettings();
+      const next = SettingsSchema.parse({ ...prev, ...p });
       settingsRepo.set('settings', next);
+      if (next.threads !== prev.threads || next.providers.join() !== prev.providers.join()) {
+        // New ORT sessions are needed: reopen the lanes (indexing continues where it was).
+        await switchModel(activeId);
+      }
       return next;
     },
   };

@@ -92,7 +92,7 @@ export class Library {
     const row = this.folders.get(id)!;
     this.ignores.set(id, makeIgnore(real, exclude));
     this.events.foldersChanged();
-    if (this.opts.watch) await this.restartWatcher();
+    if (this.opts.watch) await this.watchRoot(row);
     return row;
   }
 
@@ -110,7 +110,7 @@ export class Library {
       this.events.changed({ added: 0, updated: 0, removed: rows.length, pending: 0, affectedAlbums: [...affected] });
     });
     this.events.foldersChanged();
-    if (this.opts.watch) await this.restartWatcher();
+    if (this.opts.watch && this.watcher) await this.watcher.unwatch(f.path);
     return true;
   }
 
@@ -173,6 +173,23 @@ export class Library {
     await this.restartWatcher();
   }
 
+  /** Adds a newly added root to the running watcher (other roots keep their events flowing). */
+  private async watchRoot(f: FolderRow): Promise<void> {
+    if (!this.watcher) return this.restartWatcher();
+    if (!this.available(f)) return;
+    const w = this.watcher;
+    await new Promise<void>((resolve) => {
+      w.once('ready', () => resolve());
+      w.add(f.path);
+      // chokidar emits 'ready' again only for some add() calls; do not hang on it.
+      setTimeout(resolve, 2000).unref();
+    });
+  }
+
+  private rootFor(p: string): FolderRow | undefined {
+    return this.folders.all().find((r) => isInside(p, r.path) || p === r.path);
+  }
+
   private async restartWatcher(): Promise<void> {
     if (this.watcher) {
       await this.watcher.close();
@@ -187,11 +204,11 @@ export class Library {
         followSymlinks: false,
         awaitWriteFinish: { stabilityThreshold: this.stabilityMs, pollInterval: Math.max(20, Math.floor(this.stabilityMs / 5)) },
         ignored: (p: string, stats?: fs.Stats) => {
-          const f = roots.find((r) => isInside(p, r.path) || p === r.path);
+          const f = this.rootFor(p);
           if (!f || p === f.path) return false;
           const ignore = this.ignores.get(f.id);
           if (!ignore) return false;
-          return ignore(p, stats ? (stats.isDirectory() ? 'dir' : 'file') : 'unknown') || (stats?.isFile() === true && ignore(p, 'file'));
+          return ignore(p, stats ? (stats.isDirectory() ? 'dir' : 'file') : 'unknown');
         },
       },
     );

@@ -103,6 +103,29 @@ describe.skipIf(!pack)('watching a folder', () => {
     await waitFor(async () => !(await members()).includes(r0.id), 10_000, 'album updated after delete');
   });
 
+  it('watches a folder added later, and a move between library folders keeps identity', async () => {
+    const lib2 = path.join(root, 'second');
+    fs.mkdirSync(lib2);
+    await svc.handlers['folders.add']({ path: lib2, exclude: [] });
+    await svc.whenIdle();
+    const fresh = path.join(lib2, 'fresh.jpg');
+    await writePhoto(fresh, 4242);
+    await settle(() => rowAt(fresh)?.status === 'indexed', 'photo in the second folder indexed');
+    const src = path.join(lib, 'p5.jpg');
+    const r0 = rowAt(src)!;
+    const dst = path.join(lib2, 'p5-moved.jpg');
+    fs.renameSync(src, dst);
+    await settle(() => rowAt(dst) !== undefined && rowAt(src) === undefined, 'cross-folder move seen');
+    const moved = svc.db.prepare('SELECT id, folder_id FROM photos WHERE path = ?').get(dst) as { id: number; folder_id: number };
+    expect(moved.id).toBe(r0.id);
+    const folders = await svc.handlers['folders.list']({});
+    expect(moved.folder_id).toBe(folders.find((f) => f.path === fs.realpathSync(lib2))!.id);
+    // Removing the folder drops its photos from the index.
+    await svc.handlers['folders.remove']({ id: moved.folder_id });
+    expect(rowAt(dst)).toBeUndefined();
+    expect(vec(r0.id)).toBeUndefined();
+  });
+
   it('after a 1,000-file move storm the index equals a fresh scan of the same tree, with nothing re-embedded', async () => {
     const storm = path.join(lib, 'storm');
     const files: string[] = [];
