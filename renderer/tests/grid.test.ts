@@ -25,7 +25,8 @@ describe('virtual grid math', () => {
   });
 
   it('moves keyboard focus within bounds and scrolls to reveal it', () => {
-    expect(moveFocus(-1, 'ArrowRight', 5, 20)).toBe(1);
+    expect(moveFocus(-1, 'ArrowRight', 5, 20)).toBe(0);
+    expect(moveFocus(0, 'ArrowRight', 5, 20)).toBe(1);
     expect(moveFocus(3, 'ArrowDown', 5, 20)).toBe(8);
     expect(moveFocus(18, 'ArrowDown', 5, 20)).toBe(19);
     expect(moveFocus(2, 'ArrowUp', 5, 20)).toBe(0);

@@ -49,7 +49,9 @@ export function scrollToReveal(index: number, layout: GridLayout, scrollTop: num
 /** Keyboard movement inside the grid. */
 export function moveFocus(index: number, key: string, cols: number, total: number, pageRows = 4): number {
   if (total === 0) return -1;
-  let i = index < 0 ? 0 : index;
+  const keys = ['ArrowRight', 'ArrowLeft', 'ArrowDown', 'ArrowUp', 'PageDown', 'PageUp', 'Home', 'End'];
+  if (index < 0) return keys.includes(key) ? 0 : index; // the first key press selects the first photo
+  let i = index;
   switch (key) {
     case 'ArrowRight': i += 1; break;
     case 'ArrowLeft': i -= 1; break;
