@@ -51,6 +51,33 @@ describe.skipIf(skip !== null)('keyboard, viewer, models and settings', () => {
     await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Search text');
   });
 
+  it('drags a photo onto the search bar to make it the query', async () => {
+    const { page } = rig;
+    await page.getByRole('button', { name: /All photos/ }).click();
+    const tile = page.locator('.tile').nth(3);
+    const name = await tile.getAttribute('aria-label');
+    await tile.dragTo(page.getByRole('search'));
+    await expect(page.getByTestId('query-chip').textContent()).resolves.toContain(name!);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Instruction');
+    await page.getByLabel('Remove query photo').click();
+  });
+
+  it('pauses and resumes indexing from the progress card', async () => {
+    const { page } = rig;
+    const more = path.join(rig.root, 'More');
+    for (let i = 0; i < 6; i++) await writeScene(path.join(more, `M${i}.jpg`), 700 + i);
+    await page.getByRole('button', { name: 'Models' }).click(); // any view: the card lives in the sidebar
+    await rig.service.handlers['index.pause']({});
+    await rig.service.handlers['folders.add']({ path: more, exclude: [] });
+    const card = page.getByTestId('progress');
+    await card.and(page.locator('[data-state="paused"]')).waitFor({ timeout: 20_000 });
+    await expect(card.textContent()).resolves.toContain('Indexing paused');
+    await rig.shot('00-paused');
+    await page.getByRole('button', { name: 'Resume indexing' }).click();
+    await card.and(page.locator('[data-state="idle"]')).waitFor({ timeout: 30_000 });
+    await expect.poll(() => card.getByTestId('progress-count').textContent()).toBe('15 indexed');
+  });
+
   it('shows the model manager with the running provider and the install form', async () => {
     const { page } = rig;
     await page.getByRole('button', { name: 'Models' }).click();
@@ -61,24 +88,41 @@ describe.skipIf(skip !== null)('keyboard, viewer, models and settings', () => {
     await page.getByPlaceholder(/magic_lens_clip_base/).fill('/nonexistent/checkpoint.pkl');
     await page.getByPlaceholder(/bpe_simple_vocab/).fill('/nonexistent/vocab.txt.gz');
     await page.getByRole('button', { name: 'Install' }).click();
-    await expect.poll(async () => (await page.getByTestId('install-progress').textContent().catch(() => '')) + (await page.locator('.toast').textContent().catch(() => '')), { timeout: 20_000 }).toMatch(/fail|error|not|No such|ENOENT/i);
+    await expect.poll(async () => (await page.getByTestId('install-progress').allTextContents()).join(' ') + (await page.locator('.toast').allTextContents()).join(' '), { timeout: 20_000 }).toMatch(/fail|error|not|No such|ENOENT/i);
     await rig.shot('02-models');
+  });
+
+  it('imports a model from local files with progress, then lists it', async () => {
+    const { page } = rig;
+    const g = goldenDir()!;
+    const before = await page.locator('.model').count();
+    await page.getByPlaceholder(/magic_lens_clip_base/).fill(path.join(g, 'tiny_checkpoint.pkl'));
+    await page.getByPlaceholder(/bpe_simple_vocab/).fill(path.join(g, 'bpe_simple_vocab_16e6.txt.gz'));
+    await page.getByPlaceholder('MagicLens base').fill('Imported tiny');
+    await page.getByRole('button', { name: 'Install' }).click();
+    const job = page.getByTestId('install-progress');
+    await expect.poll(() => job.textContent(), { timeout: 90_000 }).toMatch(/Installed|Failed/);
+    await job.scrollIntoViewIfNeeded();
+    await rig.shot('02b-model-installed');
+    await expect(job.textContent()).resolves.toContain('Installed');
+    await expect.poll(() => page.locator('.model').count()).toBe(before + 1);
+    await expect(page.getByRole('heading', { name: 'Imported tiny' }).count()).resolves.toBe(1);
   });
 
   it('edits folder exclusions and switches to the light theme', async () => {
     const { page } = rig;
     await page.getByRole('button', { name: 'Settings' }).click();
-    const box = page.getByLabel(/Exclude/);
+    const box = page.getByLabel(/Exclude/).first(); // the Holiday folder
     await expect(box.inputValue()).resolves.toBe('**/skip/**');
     await box.fill('**/skip/**\n**/Screenshots/**');
-    await page.getByRole('button', { name: 'Save exclusions' }).click();
+    await page.getByRole('button', { name: 'Save exclusions' }).first().click();
     await expect.poll(async () => (await rig.service.handlers['folders.list']({}))[0]?.exclude).toEqual(['**/skip/**', '**/Screenshots/**']);
     await page.getByRole('radio', { name: 'Light' }).click();
     await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
     await expect.poll(async () => (await rig.service.handlers['settings.get']({})).theme).toBe('light');
     await rig.shot('03-settings-light');
     await page.getByRole('button', { name: /All photos/ }).click();
-    await expect.poll(() => page.locator('.tile img').count()).toBe(9);
+    await expect.poll(() => page.locator('.tile img').count()).toBe(15);
     await rig.shot('04-library-light');
   });
 });
