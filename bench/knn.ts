@@ -22,6 +22,10 @@ export interface KnnOptions {
   int8Oversample: number;
   readGBs: number;
   log?: (s: string) => void;
+  /** full composed query (text tower on an instruction + fusion head → unit query vector), timed with the KNN */
+  compose?: (i: number) => Promise<Float32Array>;
+  /** skip the cosine float table at and above this size (quick mode: it is the slowest to build) */
+  skipCosineFrom?: number;
 }
 
 export interface VariantResult {
@@ -34,6 +38,8 @@ export interface VariantResult {
   recallNear: number | null;
   insertPerSec: number | null;
   bytesPerVector: number;
+  composedP50?: number;
+  composedP95?: number;
 }
 
 function recallAt(found: ArrayLike<number>, exact: ArrayLike<number>): number {
@@ -95,7 +101,18 @@ export async function runKnnBench(opts: KnnOptions): Promise<VariantResult[]> {
     const toRow = (a: Int32Array) => Array.from(a, (x) => x + 1);
     const exR = exactRandom.map(toRow);
     const exN = exactNear.map(toRow);
-    results.push({ variant: 'Float32Array scan (JS, exact)', n, queries: qCount, p50: percentile(scanTimes, 50), p95: percentile(scanTimes, 95), recallRandom: 1, recallNear: 1, insertPerSec: null, bytesPerVector: DIM * 4 });
+    const scanRes: VariantResult = { variant: 'Float32Array scan (JS, exact)', n, queries: qCount, p50: percentile(scanTimes, 50), p95: percentile(scanTimes, 95), recallRandom: 1, recallNear: 1, insertPerSec: null, bytesPerVector: DIM * 4 };
+    if (opts.compose) {
+      const ct: number[] = [];
+      for (let i = 0; i < Math.min(qCount, 20); i++) {
+        const t = nowMs();
+        bruteForceTopK(data, DIM, await opts.compose(i), K, n);
+        ct.push(nowMs() - t);
+      }
+      scanRes.composedP50 = percentile(ct, 50);
+      scanRes.composedP95 = percentile(ct, 95);
+    }
+    results.push(scanRes);
     const boundMs = (n * DIM * 4) / (opts.readGBs * 1e9) * 1000;
     results.push({ variant: 'memory-bandwidth bound of the scan', n, queries: 0, p50: boundMs, p95: boundMs, recallRandom: 1, recallNear: 1, insertPerSec: null, bytesPerVector: DIM * 4 });
 
@@ -127,7 +144,7 @@ export async function runKnnBench(opts: KnnOptions): Promise<VariantResult[]> {
       const qIR = rerank(`select rowid from vi where embedding match vec_quantize_int8(?, 'unit') and k = ${K * opts.int8Oversample}`);
       const qBR = rerank(`select rowid from vb where bq match vec_quantize_binary(?) and k = ${K * opts.bitOversample}`);
       const qBR2 = rerank(`select rowid from vb where bq match vec_quantize_binary(?) and k = ${K * opts.int8Oversample}`);
-      variants.push({ name: 'sqlite-vec float, cosine (exact)', insert: (id, v) => insFC.run(id, v), query: (q) => qFC.all(q) as number[], bytes: DIM * 4 });
+      if (n < (opts.skipCosineFrom ?? Infinity)) variants.push({ name: 'sqlite-vec float, cosine (exact)', insert: (id, v) => insFC.run(id, v), query: (q) => qFC.all(q) as number[], bytes: DIM * 4 });
       variants.push({ name: 'sqlite-vec float, L2 (exact)', insert: (id, v) => insF.run(id, v), query: (q) => qF.all(q) as number[], bytes: DIM * 4 });
       variants.push({ name: 'sqlite-vec int8', insert: (id, v) => insI.run(id, v), query: (q) => qI.all(q) as number[], bytes: DIM });
       variants.push({ name: `sqlite-vec int8 → float rerank (${opts.int8Oversample}×k)`, query: (q) => qIR.all(q, q) as number[], bytes: DIM + DIM * 4 });
@@ -166,7 +183,18 @@ export async function runKnnBench(opts: KnnOptions): Promise<VariantResult[]> {
           rr += recallAt(got, exR[i] as number[]);
         }
         for (let i = 0; i < qCount; i++) rn += recallAt(v.query(nearQ[i] as Float32Array), exN[i] as number[]);
-        results.push({ variant: v.name, n, queries: qCount, p50: percentile(times, 50), p95: percentile(times, 95), recallRandom: rr / qCount, recallNear: rn / qCount, insertPerSec: insertRate.get(v.name) ?? null, bytesPerVector: v.bytes });
+        const res: VariantResult = { variant: v.name, n, queries: qCount, p50: percentile(times, 50), p95: percentile(times, 95), recallRandom: rr / qCount, recallNear: rn / qCount, insertPerSec: insertRate.get(v.name) ?? null, bytesPerVector: v.bytes };
+        if (opts.compose) {
+          const ct: number[] = [];
+          for (let i = 0; i < Math.min(qCount, 20); i++) {
+            const t = nowMs();
+            v.query(await opts.compose(i));
+            ct.push(nowMs() - t);
+          }
+          res.composedP50 = percentile(ct, 50);
+          res.composedP95 = percentile(ct, 95);
+        }
+        results.push(res);
         log(`[knn] n=${n}: ${v.name} p50 ${percentile(times, 50).toFixed(2)} ms`);
       }
       db.close();
@@ -179,8 +207,8 @@ export async function runKnnBench(opts: KnnOptions): Promise<VariantResult[]> {
 
 export function printKnn(results: VariantResult[]): string {
   return printTable('KNN latency (k = 50, 512-d, random unit vectors) and recall@50 vs exact',
-    ['variant', 'stored vectors', 'queries', 'p50 ms', 'p95 ms', 'recall@50 (random q)', 'recall@50 (near q)', 'inserts/s', 'bytes/vector'],
-    results.map((r) => [r.variant, r.n, r.queries || null, r.p50, r.p95, r.recallRandom, r.recallNear, r.insertPerSec === null ? null : Math.round(r.insertPerSec), r.bytesPerVector]));
+    ['variant', 'stored vectors', 'queries', 'KNN p50 ms', 'KNN p95 ms', 'composed p50 ms', 'composed p95 ms', 'recall@50 (random q)', 'recall@50 (near q)', 'inserts/s', 'bytes/vector'],
+    results.map((r) => [r.variant, r.n, r.queries || null, r.p50, r.p95, r.composedP50, r.composedP95, r.recallRandom, r.recallNear, r.insertPerSec === null ? null : Math.round(r.insertPerSec), r.bytesPerVector]));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

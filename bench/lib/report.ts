@@ -24,6 +24,7 @@ export type Cell = string | number | null | undefined;
 function fmt(c: Cell): string {
   if (c === null || c === undefined) return '–';
   if (typeof c === 'number') {
+    if (Number.isNaN(c)) return '–';
     if (!Number.isFinite(c)) return String(c);
     if (Number.isInteger(c)) return c.toLocaleString('en-US');
     const a = Math.abs(c);

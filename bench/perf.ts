@@ -1,0 +1,217 @@
+// `npm run bench:perf` — speed against the hardware limit. Prints Markdown tables, writes bench/results/perf-*.json.
+//   --quick                 10k/100k vectors only, fewer repetitions, smaller folders (≈ 4 min)
+//   --only a,b              sections: bandwidth,knn,tower,text,index,rescan,coldstart
+//   --pack DIR              pack for the model sections (default: a base-shape random-weight pack, built once)
+//   --provider cuda         also run the image tower on CUDA where onnxruntime has it
+//   --index-images N        fashion subset size (default 300; quick 60)   --big-images N (default 16; quick 6)
+//   --rescan-files N        files for the rescan test (default 100000; quick 20000)
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { loadPack } from '../app/model/pack.js';
+import { MagicLensRuntime } from '../app/model/runtime.js';
+import { sharedDir } from '../app/paths.js';
+import { normalizeRows } from '../app/eval/rank.js';
+import { runKnnBench, printKnn, type VariantResult } from './knn.js';
+import { baseShapePack } from './lib/base-pack.js';
+import { measureReadBandwidth } from './lib/vectors.js';
+import { BENCH_DIR, machineInfo, nowMs, parseArgs, printTable, writeResults } from './lib/report.js';
+import { fusionLatency, imageTowerThroughput, printText, printTower, probeProvider, textTowerLatency, type TowerRow } from './model.js';
+
+const args = parseArgs(process.argv.slice(2));
+const quick = args.has('quick');
+const only = args.has('only') ? new Set(String(args.get('only')).split(',')) : null;
+const want = (s: string) => !only || only.has(s);
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const ROOT = path.resolve(BENCH_DIR, '..');
+const results: Record<string, unknown> = { quick };
+const started = nowMs();
+
+function child(cmd: string, childArgs: string[], timeoutMs = 15 * 60_000): Record<string, unknown> {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, 'service-child.ts'), cmd, ...childArgs], { cwd: ROOT, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`service-child ${cmd} failed (${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').slice(-5).join(' | ')}`);
+  const last = r.stdout.trim().split('\n').pop() ?? '{}';
+  return JSON.parse(last) as Record<string, unknown>;
+}
+
+async function packInfo(): Promise<{ dir: string; packsDir: string; id: string }> {
+  const dir = typeof args.get('pack') === 'string' ? path.resolve(args.get('pack') as string) : await baseShapePack(log);
+  const pack = await loadPack(dir, { verifyHashes: false });
+  return { dir, packsDir: path.dirname(dir), id: pack.manifest.id };
+}
+
+/** 4000×3000 JPEGs with distinct content (random noise per file: identical files would be deduplicated by hash). */
+async function makeBigJpegs(dir: string, n: number): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true });
+  for (let i = 0; i < n; i++) {
+    const f = path.join(dir, `big-${String(i).padStart(3, '0')}.jpg`);
+    if (fs.existsSync(f)) continue;
+    // Noise at 1000×750 upscaled to 12 MP: photo-like detail and a photo-like file size (~4–5 MB at q90)
+    const small = await sharp({ create: { width: 1000, height: 750, channels: 3, background: { r: 0, g: 0, b: 0 }, noise: { type: 'gaussian', mean: 100 + (i % 60), sigma: 50 } } }).png().toBuffer();
+    await sharp(small).resize(4000, 3000, { kernel: 'cubic' })
+      .jpeg({ quality: 90 }).toFile(f);
+  }
+}
+
+/** n tiny files of distinct content (a 1×1 PNG followed by a per-file tail: decoders ignore bytes after IEND). */
+function makeManyFiles(dir: string, n: number): void {
+  const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c4944415408d763f8cfc0000003010100c9fe92ef0000000049454e44ae426082', 'hex');
+  const marker = path.join(dir, `.complete-${n}`);
+  if (fs.existsSync(marker)) return;
+  fs.rmSync(dir, { recursive: true, force: true });
+  for (let i = 0; i < n; i++) {
+    const sub = path.join(dir, `d${String(Math.floor(i / 1000)).padStart(3, '0')}`);
+    if (i % 1000 === 0) fs.mkdirSync(sub, { recursive: true });
+    fs.writeFileSync(path.join(sub, `f${i}.png`), Buffer.concat([png, Buffer.from(`#${i}`)]));
+  }
+  fs.writeFileSync(marker, '');
+}
+
+async function main(): Promise<void> {
+  process.stdout.write(`# bench:perf ${quick ? '(quick mode)' : ''} — ${new Date().toISOString()}\n`);
+  process.stdout.write(`machine: ${JSON.stringify(machineInfo())}\n`);
+
+  let readGBs = 0;
+  if (want('bandwidth') || want('knn')) {
+    const bw = measureReadBandwidth(quick ? 256 * 2 ** 20 : 512 * 2 ** 20);
+    readGBs = Math.max(bw.jsSumGBs, bw.memcpyGBs);
+    results.bandwidth = bw;
+    printTable('Memory bandwidth (bound for any scan of the stored vectors)', ['probe', 'GB/s'], [
+      ['JS Float64Array sum (4 accumulators)', bw.jsSumGBs], ['memcpy (Buffer.copy), read + write', bw.memcpyGBs], ['used as the bound', readGBs]]);
+  }
+
+  const needModel = ['knn', 'tower', 'text', 'index', 'coldstart'].some(want);
+  const pack = needModel ? await packInfo() : null;
+  if (pack) process.stdout.write(`model pack for the model sections: ${pack.id} (${pack.dir})\n`);
+
+  if (want('knn')) {
+    // A composed query end to end: text tower on the instruction (real length) + fusion head, then the KNN
+    let rt: MagicLensRuntime | null = null;
+    let compose: ((i: number) => Promise<Float32Array>) | undefined;
+    if (pack) {
+      rt = await MagicLensRuntime.open(await loadPack(pack.dir, { verifyHashes: false }), { threads: 1 });
+      const r = rt;
+      if (r.dim === 512) {
+        const img = await r.embedImages(new Float32Array(r.imageSize * r.imageSize * 3).map((_, i) => Math.sin(i)), 1);
+        const words = ['red', 'blue', 'at night', 'in winter', 'from above', 'with a dog', 'as a drawing', 'on a beach'];
+        compose = async (i) => normalizeRows(await r.fuse(img, await r.embedText(`the same but ${words[i % words.length]}`), 1), 512);
+      }
+    }
+    const sizes = quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
+    const knn = await runKnnBench({ sizes, queries: quick ? 20 : 50, queriesLarge: 10, bitOversample: 10, int8Oversample: 4, readGBs, log, compose, skipCosineFrom: 1_000_000 });
+    await rt?.close();
+    results.knn = knn;
+    printKnn(knn);
+    if (!quick) process.stdout.write('  note: 1M is a quick measurement: 10 queries per variant, cosine float table not built (L2 gives the same order on unit vectors)\n');
+    printStoreChoice(knn);
+  }
+
+  if (want('tower') && pack) {
+    const rows: TowerRow[] = await imageTowerThroughput(pack.dir, { batches: quick ? [1, 8] : [1, 8, 32], threads: quick ? [2] : [1, 2], minSeconds: quick ? 3 : 6, log });
+    const provider = String(args.get('provider') ?? 'cpu');
+    const cuda = await probeProvider('cuda', pack.dir);
+    process.stdout.write(cuda.ok ? 'CUDA: available\n' : 'CUDA: not available on this machine\n');
+    if (provider === 'cuda' && cuda.ok) rows.push(...await imageTowerThroughput(pack.dir, { batches: [1, 8, 32], threads: [2], minSeconds: 3, provider: 'cuda', log }));
+    results.tower = rows;
+    results.cuda = cuda;
+    printTower(rows);
+  }
+
+  if (want('text') && pack) {
+    const text = await textTowerLatency(pack.dir, { threads: 1, reps: quick ? 5 : 15 });
+    const fusion = await fusionLatency(pack.dir, { threads: 1, reps: quick ? 10 : 30 });
+    results.text = text;
+    results.fusion = fusion;
+    printText(text);
+    printTable('Fusion head (one thread)', ['batch', 'p50 ms', 'pairs/s'], fusion.map((f) => [f.batch, f.msP50, f.pairsPerSec]));
+  }
+
+  let indexedDataDir: string | null = null;
+  if ((want('index') || want('coldstart')) && pack) {
+    const fashion = path.join(sharedDir(), 'datasets', 'fashion', 'images');
+    const n = Number(args.get('index-images') ?? (quick ? 60 : 300));
+    const sub = path.join(os.tmpdir(), `magiclens-bench-fashion-${n}`);
+    if (fs.existsSync(fashion) && !fs.existsSync(path.join(sub, '.complete'))) {
+      fs.rmSync(sub, { recursive: true, force: true });
+      fs.mkdirSync(sub, { recursive: true });
+      for (const f of fs.readdirSync(fashion).sort().slice(0, n)) fs.copyFileSync(path.join(fashion, f), path.join(sub, f));
+      fs.writeFileSync(path.join(sub, '.complete'), '');
+    }
+    const bigN = Number(args.get('big-images') ?? (quick ? 6 : 16));
+    const big = path.join(os.tmpdir(), 'magiclens-bench-big-jpegs');
+    const tg = nowMs();
+    await makeBigJpegs(big, bigN);
+    for (const f of fs.readdirSync(big).filter((f) => f.endsWith('.jpg')).sort().slice(bigN)) fs.rmSync(path.join(big, f));
+    log(`[index] ${bigN} 4000×3000 JPEGs ready in ${((nowMs() - tg) / 1000).toFixed(0)} s`);
+    const tower = (results.tower as TowerRow[] | undefined) ?? await imageTowerThroughput(pack.dir, { batches: [8], threads: [2], minSeconds: 3, log });
+    const ceiling8 = tower.find((r) => r.threads === 2 && r.batch === 8 && r.provider === 'cpu')?.imagesPerSec ?? Number.NaN;
+    const ceilingBest = Math.max(...tower.filter((r) => r.provider === 'cpu' && r.threads === 2).map((r) => r.imagesPerSec));
+    const rows: (string | number | null)[][] = [];
+    const splitRows: (string | number | null)[][] = [];
+    const out: Record<string, unknown> = { ceilingBatch8: ceiling8, ceilingBest };
+    indexedDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ml-bench-lib-'));
+    for (const [label, folder, dataDir] of [[`fashion subset (${n} × 224×224 JPEG)`, sub, indexedDataDir], [`generated 4000×3000 JPEG (${bigN})`, big, null]] as const) {
+      if (!fs.existsSync(folder)) continue;
+      const r = child('index', ['--packs-dir', pack.packsDir, '--pack-id', pack.id, '--folder', folder, '--threads', '2', ...(dataDir ? ['--data', dataDir] : [])]) as { wallMs: number; images: number; inferMs: number; fuseMs: number; txMs: number; peakRssMiB: number; maxRssMiB: number };
+      const ips = (r.images * 1000) / r.wallMs;
+      rows.push([label, r.images, r.wallMs / 1000, ips, ips / ceiling8, (r.images * 1000) / r.inferMs, r.peakRssMiB, r.maxRssMiB]);
+      const s = child('split', ['--pack-dir', pack.dir, '--folder', folder, '--n', String(Math.min(20, r.images))]) as { perImageMs: Record<string, number> };
+      const p = s.perImageMs;
+      const infer = r.inferMs / r.images;
+      const fuse = r.fuseMs / r.images;
+      const sum = (p.readHash ?? 0) + (p.open ?? 0) + (p.thumb ?? 0) + (p.preprocess ?? 0) + infer + fuse + (p.store ?? 0);
+      splitRows.push([label, p.readHash ?? null, p.open ?? null, p.thumb ?? null, p.preprocess ?? null, infer, fuse, p.store ?? null, sum, r.wallMs / r.images]);
+      out[label] = { run: r, split: s };
+    }
+    results.index = out;
+    printTable(`Full indexing through the Service (scan → decode → image tower → fusion → store), 2 threads; ceiling = image tower alone at batch 8: ${ceiling8.toFixed(2)} img/s (best ${ceilingBest.toFixed(2)})`,
+      ['folder', 'images', 'wall s', 'images/s', 'ratio to ceiling', 'tower-only img/s inside the run', 'peak RSS MiB (sampled)', 'max RSS MiB (getrusage)'], rows);
+    printTable('Per-image time split, ms (decode side: the same functions the indexer calls, one image at a time; inference: measured inside the indexing run)',
+      ['folder', 'read+hash', 'decode+metadata', 'thumbnail', 'preprocess (decode+resize)', 'image tower', 'fusion', 'store (2 vec0 rows)', 'sum', 'wall per image'], splitRows);
+    process.stdout.write('  note: the indexer decodes the next batch while the current one is in the image tower, so wall per image < sum when decode fits beside inference\n');
+  }
+
+  if (want('coldstart') && pack && indexedDataDir) {
+    const r = child('coldstart', ['--packs-dir', pack.packsDir, '--pack-id', pack.id, '--data', indexedDataDir, '--photo-id', '1']) as Record<string, number>;
+    results.coldstart = r;
+    printTable('Cold start of the service (fresh process, existing library)', ['stage', 'ms since process start'], [
+      ['imports done', r.importsMs], ['createService resolved (DB open, migrations)', r.serviceReadyMs], ['first composed query answered (opens the ONNX sessions)', r.firstQueryMs], ['second query (warm)', `+${(r.secondQueryMs ?? 0).toFixed(0)}`]]);
+  }
+  if (indexedDataDir) fs.rmSync(indexedDataDir, { recursive: true, force: true });
+
+  if (want('rescan')) {
+    const n = Number(args.get('rescan-files') ?? (quick ? 20_000 : 100_000));
+    const dir = path.join(os.tmpdir(), `magiclens-bench-many-${n}`);
+    const t = nowMs();
+    makeManyFiles(dir, n);
+    log(`[rescan] ${n} distinct tiny files ready in ${((nowMs() - t) / 1000).toFixed(0)} s`);
+    const r = child('rescan', ['--folder', dir]) as { photos: number; firstScanMs: number; rescanMs: number; rescan2Ms: number; peakRssMiB: number };
+    results.rescan = { files: n, ...r };
+    printTable(`Library scan of ${n.toLocaleString('en-US')} files (tiny distinct PNGs in ${Math.ceil(n / 1000)} folders; no model, watcher off)`, ['pass', 'seconds', 'files/s'], [
+      ['first scan (stat + hash + insert)', r.firstScanMs / 1000, (n * 1000) / r.firstScanMs],
+      ['rescan, unchanged (stat only: size+mtime fast path)', r.rescanMs / 1000, (n * 1000) / r.rescanMs],
+      ['rescan again', r.rescan2Ms / 1000, (n * 1000) / r.rescan2Ms]]);
+  }
+
+  results.seconds = (nowMs() - started) / 1000;
+  const file = writeResults('perf', results);
+  process.stdout.write(`\ntotal ${(results.seconds as number).toFixed(0)} s; results: ${path.relative(ROOT, file)}\n`);
+}
+
+/** States which store configuration the figures favour, and why (the rule is written out, not hidden in a number). */
+function printStoreChoice(rows: VariantResult[]): void {
+  const at = (n: number, name: string) => rows.find((r) => r.n === n && r.variant.startsWith(name));
+  const lines: string[] = [];
+  for (const n of [...new Set(rows.map((r) => r.n))]) {
+    const exact = at(n, 'sqlite-vec float, L2');
+    const i8r = at(n, 'sqlite-vec int8 → float rerank');
+    const bitr = rows.find((r) => r.n === n && r.variant.includes('bit → float rerank (4×k)'));
+    if (!exact) continue;
+    lines.push(`  ${n.toLocaleString('en-US')}: exact ${exact.p50.toFixed(1)} ms; int8+rerank ${i8r ? `${i8r.p50.toFixed(1)} ms, recall ${i8r.recallRandom?.toFixed(2)}` : '–'}; bit+rerank ${bitr ? `${bitr.p50.toFixed(1)} ms, recall ${bitr.recallRandom?.toFixed(2)}` : '–'}`);
+  }
+  process.stdout.write(`\nStore default from these figures (exact unless a quantised variant keeps recall@50 ≥ 0.95 and is ≥ 2× faster):\n${lines.join('\n')}\n`);
+}
+
+main().catch((e: Error) => { process.stderr.write(`bench:perf: ${e.stack ?? e.message}\n`); process.exitCode = 1; });

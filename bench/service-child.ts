@@ -1,0 +1,151 @@
+// Service-level measurements, each run in a fresh child process (so peak RSS and cold start are the service's
+// own, not the benchmark driver's) by bench/perf.ts:
+//   index     --packs-dir P --pack-id ID --folder F [--threads N] [--data DIR]
+//             full indexing through the real Service (scan → decode → image tower → fusion → store);
+//             inference time is measured inside that run (the bulk lane's runtime methods are wrapped)
+//   split     --pack-dir D --folder F --n N: the per-image stage costs of the same functions the indexer
+//             calls (read+hash, openImage, writeThumb, preprocessImage, store), one image at a time
+//   rescan    --folder F: scan a folder (no model), then time a rescan of the unchanged files
+//   coldstart --packs-dir P --pack-id ID --data DIR --photo-id N: process start → service ready → first query
+// Prints one JSON line last.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createService } from '../app/service.js';
+import { hashBuffer } from '../app/library/hash.js';
+import { openImage } from '../app/media/decode.js';
+import { preprocessImage, specFromManifest } from '../app/media/preprocess.js';
+import { writeThumb } from '../app/media/thumbs.js';
+import { loadPack } from '../app/model/pack.js';
+import { openDatabase } from '../app/store/db.js';
+import { VectorStore } from '../app/store/vectors.js';
+import { parseArgs } from './lib/report.js';
+
+const a = parseArgs(process.argv.slice(3));
+const str = (k: string): string => {
+  const v = a.get(k);
+  if (typeof v !== 'string') throw new Error(`service-child: --${k} is required`);
+  return v;
+};
+const now = () => performance.now();
+
+function rssSampler(): { stop(): number } {
+  let peak = process.memoryUsage().rss;
+  const t = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 100);
+  return { stop() { clearInterval(t); return Math.max(peak, process.memoryUsage().rss) / 2 ** 20; } };
+}
+
+async function index(): Promise<unknown> {
+  const dataDir = typeof a.get('data') === 'string' ? (a.get('data') as string) : fs.mkdtempSync(path.join(os.tmpdir(), 'ml-bench-index-'));
+  const threads = Number(a.get('threads') ?? 2);
+  const sampler = rssSampler();
+  const svc = await createService({ dataDir, bundledPacksDir: str('packs-dir'), modelId: str('pack-id'), watch: false, threads });
+  const lane = await svc.lane('bulk');
+  if (!lane) throw new Error('no bulk lane');
+  const rt = lane.rt;
+  let inferMs = 0;
+  let images = 0;
+  let fuseMs = 0;
+  const embed = rt.embedImages.bind(rt);
+  const target = rt.targetEmbeddings.bind(rt);
+  rt.embedImages = async (px, n) => { const t = now(); try { return await embed(px, n); } finally { inferMs += now() - t; images += n; } };
+  rt.targetEmbeddings = async (e, n) => { const t = now(); try { return await target(e, n); } finally { fuseMs += now() - t; } };
+  let txMs = 0;
+  const tx = svc.db.transaction.bind(svc.db);
+  (svc.db as unknown as { transaction: typeof tx }).transaction = ((fn: (...args: unknown[]) => unknown) => {
+    const wrapped = tx(fn);
+    return ((...args: unknown[]) => { const t = now(); try { return wrapped(...args); } finally { txMs += now() - t; } }) as unknown as ReturnType<typeof tx>;
+  }) as typeof tx;
+  const t0 = now();
+  await svc.handlers['folders.add']({ path: str('folder'), exclude: [] });
+  await svc.whenIdle();
+  const wall = now() - t0;
+  const status = await svc.handlers['status.get']({});
+  await svc.close();
+  const peakRssMiB = sampler.stop();
+  if (!a.has('data')) fs.rmSync(dataDir, { recursive: true, force: true });
+  return { wallMs: wall, images, inferMs, fuseMs, txMs, peakRssMiB, maxRssMiB: process.resourceUsage().maxRSS / 1024, status };
+}
+
+async function split(): Promise<unknown> {
+  const pack = await loadPack(str('pack-dir'), { verifyHashes: false });
+  const spec = specFromManifest(pack.manifest);
+  const files = fs.readdirSync(str('folder')).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort().slice(0, Number(a.get('n') ?? 20)).map((f) => path.join(str('folder'), f));
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ml-bench-split-'));
+  const t = { readHash: 0, open: 0, thumb: 0, preprocess: 0, store: 0 };
+  const db = openDatabase(path.join(dataDir, 'x.db'));
+  const vs = new VectorStore(db);
+  const key = vs.ensureModel('split-bench', pack.manifest.architecture.embedDim);
+  const D = pack.manifest.architecture.embedDim;
+  let id = 1;
+  for (const f of files) {
+    let s = now();
+    const buf = fs.readFileSync(f);
+    const hash = hashBuffer(buf);
+    t.readHash += now() - s;
+    s = now();
+    const img = await openImage(buf);
+    t.open += now() - s;
+    s = now();
+    await writeThumb(dataDir, hash, img.source, img.autoOrient);
+    t.thumb += now() - s;
+    s = now();
+    await preprocessImage(img.source, spec);
+    t.preprocess += now() - s;
+    s = now();
+    const v = new Float32Array(D).fill(0.01);
+    const pid = id++;
+    db.transaction(() => { vs.put(key, 'clip', pid, v); vs.put(key, 'target', pid, v); })();
+    t.store += now() - s;
+  }
+  db.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  const n = files.length;
+  return { n, perImageMs: Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v / n])) };
+}
+
+async function rescan(): Promise<unknown> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ml-bench-rescan-'));
+  const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'ml-bench-nopacks-'));
+  const sampler = rssSampler();
+  const svc = await createService({ dataDir, bundledPacksDir: empty, watch: false });
+  let t = now();
+  await svc.handlers['folders.add']({ path: str('folder'), exclude: [] });
+  await svc.whenIdle();
+  const firstMs = now() - t;
+  const photos = (svc.db.prepare('select count(*) as n from photos').get() as { n: number }).n;
+  t = now();
+  await svc.scan();
+  await svc.whenIdle();
+  const rescanMs = now() - t;
+  t = now();
+  await svc.scan();
+  await svc.whenIdle();
+  const rescan2Ms = now() - t;
+  await svc.close();
+  const peak = sampler.stop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  fs.rmSync(empty, { recursive: true, force: true });
+  return { photos, firstScanMs: firstMs, rescanMs, rescan2Ms, peakRssMiB: peak };
+}
+
+async function coldstart(): Promise<unknown> {
+  const tProcess = now(); // ms since this process started (performance.timeOrigin), imports included
+  const svc = await createService({ dataDir: str('data'), bundledPacksDir: str('packs-dir'), modelId: str('pack-id'), watch: false });
+  const tReady = now();
+  await svc.handlers['status.get']({});
+  const r = await svc.handlers['search.compose']({ photo: { id: Number(str('photo-id')) }, instruction: 'the same but in red', includeQueryPhoto: false, offset: 0, limit: 20 } as never);
+  const tFirst = now();
+  const r2 = await svc.handlers['search.compose']({ photo: { id: Number(str('photo-id')) }, instruction: 'the same but in blue', includeQueryPhoto: false, offset: 0, limit: 20 } as never);
+  const tSecond = now();
+  await svc.close();
+  return { importsMs: tProcess, serviceReadyMs: tReady, firstQueryMs: tFirst, firstQueryOnlyMs: tFirst - tReady, secondQueryMs: tSecond - tFirst, hits: [(r as { hits: unknown[] }).hits.length, (r2 as { hits: unknown[] }).hits.length] };
+}
+
+const cmd = process.argv[2];
+const run = { index, split, rescan, coldstart }[cmd as 'index'];
+if (!run) {
+  process.stderr.write('usage: service-child.ts index|split|rescan|coldstart …\n');
+  process.exit(2);
+}
+run().then((r) => { process.stdout.write(`${JSON.stringify(r)}\n`); }, (e: Error) => { process.stderr.write(`service-child ${cmd}: ${e.stack ?? e.message}\n`); process.exitCode = 1; });
