@@ -34,7 +34,7 @@ from magiclens_torch.world import (BG_PHRASES, BRANDS, COLOURS, PLURAL, PRODUCTS
                                    STYLE_PHRASES, caption, make_world)
 
 WORLD_SEED = 20240601
-SIZES = {'train': 1800, 'val': 120, 'test': 200}
+SIZES = {'train': 3000, 'val': 300, 'test': 300}
 
 
 def corpus(world, train_split) -> list:
@@ -102,7 +102,7 @@ def main(argv=None):
         t0 = time.time()
         pairs = caption_pairs(train, np.random.default_rng(5))
         log(f'CLIP stage: {len(pairs)} image-caption pairs, {clip_cfg}')
-        train_clip(model, tok, train.pixels, pairs, clip_cfg, gen, log)
+        train_clip(model, tok, train, pairs, clip_cfg, gen, log)
         torch.save(model.state_dict(), os.path.join(args.out, 'clip_stage.pt'))
         log(f'CLIP stage done in {time.time() - t0:.0f}s')
     before = evaluate(model, tok, test)
@@ -113,7 +113,7 @@ def main(argv=None):
         ml_cfg.max_epochs = args.ml_epochs
     t0 = time.time()
     log(f'MagicLens stage: {ml_cfg}')
-    info = train_magiclens(model, tok, train, val, ml_cfg, gen, log)
+    info = train_magiclens(model, tok, train, val, ml_cfg, gen, caption_pairs(train, np.random.default_rng(6)), log)
     log(f'MagicLens stage done in {time.time() - t0:.0f}s: {info}')
     metrics = evaluate(model, tok, test)
     log(f'test ({"with" if ml_cfg.query_negatives else "without"} query negatives): {json.dumps(metrics)}')

@@ -21,6 +21,7 @@ class Split:
     index: Dict[str, int]                    # picture id -> row
     triplets: List[tuple] = field(default_factory=list)  # (query row, instruction, target row)
     stats: MiningStats = None
+    key_ids: torch.Tensor = None             # [N] id of each picture's attribute tuple (-1 = banner)
 
 
 def build_split(pages: List[Page], world_seed: int, image_size: int, writer: InstructionWriter,
@@ -42,7 +43,10 @@ def build_split(pages: List[Page], world_seed: int, image_size: int, writer: Ins
         text = writer.write(pair)
         if text:
             triplets.append((index[pair.query.id], text, index[pair.target.id]))
-    return Split(pages, pictures, torch.from_numpy(pixels), index, triplets, stats)
+    keys = sorted({p.obj.key() for p in pictures if p.obj is not None})
+    kid = {k: i for i, k in enumerate(keys)}
+    key_ids = torch.tensor([kid[p.obj.key()] if p.obj is not None else -1 - i for i, p in enumerate(pictures)])
+    return Split(pages, pictures, torch.from_numpy(pixels), index, triplets, stats, key_ids)
 
 
 def caption_pairs(split: Split, rng: np.random.Generator):

@@ -23,6 +23,7 @@ def evaluate(model: MagicLens, tok: Tokenizer, split, batch: int = 256) -> Dict[
     img, target = embed_pool(model, tok, split.pixels, batch)
     keys = [p.obj.key() if p.obj is not None else None for p in split.pictures]
     r1 = r5 = ap = qfirst = 0.0
+    by_rel = {}
     n = len(split.triplets)
     for s in range(0, n, batch):
         chunk = split.triplets[s:s + batch]
@@ -30,12 +31,22 @@ def evaluate(model: MagicLens, tok: Tokenizer, split, batch: int = 256) -> Dict[
         txt = model.encode_text(tok.encode_batch([c[1] for c in chunk]))
         q = normalize(model.fuse(img[qi], txt))
         scores = q @ target.T
+        # The paper's failure mode without query negatives: the query picture itself comes first.
+        qfirst += float((scores.argmax(1) == qi).sum())
+        # Ranking as the app shows it: the query photo itself is left out (its duplicates stay).
+        scores[torch.arange(len(chunk)), qi] = float('-inf')
         top = scores.topk(5, dim=1).indices
         for row, (qrow, _, trow) in enumerate(chunk):
             want = keys[trow]
             rel = [keys[int(j)] == want for j in top[row]]
             npos = sum(k == want for k in keys)
             r1 += rel[0]
+            q_obj, t_obj = split.pictures[qrow].obj, split.pictures[trow].obj
+            kind = '+'.join(a for a in ('shape', 'colour', 'count', 'size', 'background', 'style')
+                            if getattr(q_obj, a) != getattr(t_obj, a))
+            kind = 'set' if kind == 'shape' else kind
+            hit, cnt = by_rel.get(kind, (0, 0))
+            by_rel[kind] = (hit + rel[0], cnt + 1)
             r5 += any(rel)
             hits, prec = 0, 0.0
             for r, ok in enumerate(rel, 1):
@@ -43,7 +54,6 @@ def evaluate(model: MagicLens, tok: Tokenizer, split, batch: int = 256) -> Dict[
                     hits += 1
                     prec += hits / r
             ap += prec / min(5, npos)
-            qfirst += keys[int(top[row, 0])] == keys[qrow]
     # text -> image over the same pool, one query per distinct object shown
     objs = sorted({k for k, p in zip(keys, split.pictures) if k is not None and p.role == 'item'})
     by_key = {}
@@ -55,4 +65,5 @@ def evaluate(model: MagicLens, tok: Tokenizer, split, batch: int = 256) -> Dict[
     best = (t @ normalize(img).T).argmax(1)
     t2i = sum(keys[int(b)] == k for b, k in zip(best, objs)) / max(1, len(objs))
     return {'R@1': r1 / n, 'R@5': r5 / n, 'mAP@5': ap / n, 'query_first': qfirst / n, 't2i_R@1': t2i,
-            'queries': n, 'pool': len(keys), 'captions': len(objs)}
+            'queries': n, 'pool': len(keys), 'captions': len(objs),
+            'R@1_by_relation': {k: round(h / c, 3) for k, (h, c) in sorted(by_rel.items()) if c >= 1}}

@@ -32,11 +32,12 @@ def resize_weights(in_size: int, out_size: int) -> np.ndarray:
 def jax_resize(img: np.ndarray, h: int, w: int) -> np.ndarray:
     """Resize [H,W,C] float like jax.image.resize(method='bilinear', antialias=True)."""
     x = img.astype(np.float64)
-    if x.shape[0] != h:
-        x = np.einsum('oh,hwc->owc', resize_weights(x.shape[0], h), x)
-    if x.shape[1] != w:
-        x = np.einsum('ow,hwc->hoc', resize_weights(x.shape[1], w), x)
-    return x.astype(np.float32)
+    H, W, C = x.shape
+    if H != h:
+        x = (resize_weights(H, h) @ x.reshape(H, W * C)).reshape(h, W, C)
+    if W != w:
+        x = (resize_weights(W, w) @ x.transpose(1, 0, 2).reshape(W, -1)).reshape(w, x.shape[0], C).transpose(1, 0, 2)
+    return np.ascontiguousarray(x, dtype=np.float32)
 
 
 def process_img_224(rgb_uint8: np.ndarray) -> np.ndarray:

@@ -151,12 +151,12 @@ def _background(bg: str, style: str, rng: np.random.Generator, S: int) -> np.nda
     if style == 'cartoon':  # flat colours
         img = np.broadcast_to(img.mean((0, 1)), (S, S, 3)).copy()
     elif style == 'sketch':  # pale paper tinted by the scene
-        img = 0.42 * img + 0.58 * np.array([245, 243, 236])
+        img = 0.55 * img + 0.45 * np.array([245, 243, 236])
     return img
 
 
 def _layout(o: Obj, rng: np.random.Generator, S: int):
-    base = {1: .30, 2: .21, 3: .17}[o.count] * (1.0 if o.size == 'big' else .56)
+    base = {1: .30, 2: .21, 3: .17}[o.count] * (1.0 if o.size == "big" else .5)
     r = base * S * rng.uniform(.93, 1.07)
     pts = []
     for _ in range(500):

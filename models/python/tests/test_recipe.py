@@ -124,15 +124,15 @@ class LossTest(unittest.TestCase):
         batch = self.split.triplets[:16]
         t = torch.tensor(math.log(1 / MagicLensStage().temperature))
         self.assertAlmostEqual(math.exp(-float(t)), 0.07, places=6)
-        with_qn = magiclens_loss(self.model, self.tok, self.split.pixels, batch, t, True)
-        without = magiclens_loss(self.model, self.tok, self.split.pixels, batch, t, False)
+        with_qn = magiclens_loss(self.model, self.tok, batch, t, True, pixels=self.split.pixels)
+        without = magiclens_loss(self.model, self.tok, batch, t, False, pixels=self.split.pixels)
         # More negatives in the softmax can only raise the loss.
         self.assertGreater(float(with_qn), float(without))
 
     def test_loss_trains_new_and_reused_params(self):
         batch = self.split.triplets[:16]
         t = torch.nn.Parameter(torch.tensor(math.log(1 / 0.07)))
-        loss = magiclens_loss(self.model, self.tok, self.split.pixels, batch, t, True)
+        loss = magiclens_loss(self.model, self.tok, batch, t, True, pixels=self.split.pixels)
         loss.backward()
         grads = {n: p.grad for n, p in self.model.named_official()}
         self.assertIsNotNone(grads['multimodal_encoder/x_layers_0/self_attention/query/w'])
