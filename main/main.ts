@@ -7,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EVENT_NAMES, type EventName } from '../app/api/contract.js';
 import { events as eventSchemas } from '../app/api/schemas.js';
 import type { ShellParams } from '../app/api/shell.js';
-import { resolveInsideRoots } from '../app/media-access.js';
+import { isInside, resolveInsideRoots } from '../app/media-access.js';
 import { APP_ROOT, BUNDLED_PACKS_DIR, defaultDataDir } from '../app/paths.js';
 import { ServiceHost } from './host.js';
 import { handleIpcCall } from './ipc-adapter.js';
@@ -72,13 +72,18 @@ if (!app.requestSingleInstanceLock()) {
     // No remote content at all: the app talks to nothing on the network.
     ses.webRequest.onBeforeRequest({ urls: ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*'] }, (_d, cb) => cb({ cancel: true }));
 
-    host = new ServiceHost({ dataDir: defaultDataDir(process.env, process.platform) || app.getPath('userData'), bundledPacksDir: BUNDLED_PACKS_DIR });
+    // ONNX Runtime opens model files natively, bypassing Electron's asar layer: point it at the
+    // unpacked copy (electron-builder.yml unpacks models/packs).
+    const bundledPacksDir = BUNDLED_PACKS_DIR.replace(/app\.asar(?=[\\/])/, 'app.asar.unpacked');
+    host = new ServiceHost({ dataDir: defaultDataDir(process.env, process.platform) || app.getPath('userData'), bundledPacksDir });
     const h = host;
 
     protocol.handle(APP_SCHEME, async (req) => {
+      // appAssetPath already refused traversal; the bundle may sit inside app.asar, where realpath
+      // does not apply, so confinement here is lexical.
       const rel = appAssetPath(req.url);
-      const file = rel ? await resolveInsideRoots(path.join(RENDERER_DIR, rel), [RENDERER_DIR]) : null;
-      if (!file) return new Response('not found', { status: 404 });
+      const file = rel ? path.join(RENDERER_DIR, rel) : null;
+      if (!file || !isInside(file, RENDERER_DIR)) return new Response('not found', { status: 404 });
       const type = file.endsWith('.html') ? 'text/html' : file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : file.endsWith('.png') ? 'image/png' : 'application/octet-stream';
       return new Response(await readFile(file), { headers: { 'Content-Type': type, 'Content-Security-Policy': ELECTRON_CSP, 'X-Content-Type-Options': 'nosniff' } });
     });

@@ -1,3 +1,6 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// (page.evaluate callbacks run in the browser: they use DOM types.)
 // Launches the real desktop app with Playwright's Electron driver where an Electron binary is
 // installed (a developer machine, CI with network). Here the binary cannot be downloaded, so the
 // test is skipped with that reason; the same UI is covered in Chromium by library.test.ts.

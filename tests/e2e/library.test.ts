@@ -1,3 +1,6 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// (page.evaluate callbacks run in the browser: they use DOM types.)
 // The whole app in a real browser: add a folder and watch indexing finish; compose a search from a
 // photo + instruction; right-click → Find related…; save a smart album and see it grow live when a
 // photo lands in the folder; a broken file in the problems list. Screenshots go to test-results/e2e.

@@ -1,3 +1,6 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// (page.evaluate callbacks run in the browser: they use DOM types.)
 // The library grid at 100,000 photos in Chromium: the DOM stays windowed and scrolling stays
 // smooth. A 100k-photo library cannot be indexed inside a test run, so the bridge serves a
 // synthetic photos.list (real dispatcher, real HTTP bridge, real image files for thumbnails).

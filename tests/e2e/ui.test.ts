@@ -1,3 +1,6 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// (page.evaluate callbacks run in the browser: they use DOM types.)
 // Keyboard use, the photo viewer, the model manager, settings and theme, against the real service.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
