@@ -1,6 +1,7 @@
 // The IPC adapter's logic, free of Electron so it can be tested: validates what the renderer
 // sends (envelope, method name, params) and routes it to the service host or to main's shell.
-import { ApiError, isMethod, parseParams, RequestEnvelope, type ResponseEnvelope } from '../app/api/contract.js';
+import { ApiError, EVENT_NAMES, isMethod, parseParams, RequestEnvelope, type EventEnvelope, type EventName, type ResponseEnvelope } from '../app/api/contract.js';
+import { events as eventSchemas } from '../app/api/schemas.js';
 import { isShellMethod, shellMethods, type ShellMethod } from '../app/api/shell.js';
 import { isAppUrl } from './security.js';
 
@@ -31,4 +32,11 @@ export async function handleIpcCall(senderUrl: string | undefined, raw: unknown,
   } catch (err) {
     return { id, ok: false, error: ApiError.from(err).toBody() };
   }
+}
+
+/** An event from the service host, checked against the contract before any window sees it. */
+export function validateEvent(e: { event: string; data: unknown }): EventEnvelope | null {
+  if (!(EVENT_NAMES as string[]).includes(e.event)) return null;
+  const ok = eventSchemas[e.event as EventName].safeParse(e.data);
+  return ok.success ? { event: e.event as EventName, data: ok.data } : null;
 }

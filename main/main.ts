@@ -4,13 +4,11 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shel
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { EVENT_NAMES, type EventName } from '../app/api/contract.js';
-import { events as eventSchemas } from '../app/api/schemas.js';
 import type { ShellParams } from '../app/api/shell.js';
 import { isInside, resolveInsideRoots } from '../app/media-access.js';
 import { APP_ROOT, BUNDLED_PACKS_DIR, defaultDataDir } from '../app/paths.js';
 import { ServiceHost } from './host.js';
-import { handleIpcCall } from './ipc-adapter.js';
+import { handleIpcCall, validateEvent } from './ipc-adapter.js';
 import { resolveMediaRequest } from './media-protocol.js';
 import { buildAppMenu, popupPhotoMenu } from './menu.js';
 import { APP_SCHEME, APP_URL, appAssetPath, ELECTRON_CSP, isAppUrl, MEDIA_SCHEME, secureWebPreferences } from './security.js';
@@ -133,10 +131,8 @@ if (!app.requestSingleInstanceLock()) {
 
     // Events from the service: checked against the contract, then fanned out to the window.
     h.onEvent((e) => {
-      if (!EVENT_NAMES.includes(e.event)) return;
-      const ok = eventSchemas[e.event as EventName].safeParse(e.data);
-      if (!ok.success) return;
-      for (const w of BrowserWindow.getAllWindows()) w.webContents.send('magiclens:event', { event: e.event, data: ok.data });
+      const valid = validateEvent(e);
+      if (valid) for (const w of BrowserWindow.getAllWindows()) w.webContents.send('magiclens:event', valid);
     });
 
     Menu.setApplicationMenu(buildAppMenu({ addFolder: () => void addFolderFromMenu(), isMac: process.platform === 'darwin', dev }));
