@@ -23,6 +23,7 @@ describe.skipIf(skip !== null)('grid at 100k photos', () => {
   let server: RunningServer;
   let browser: Browser;
   let listCalls = 0;
+  let svc: ReturnType<typeof bridgeService>;
 
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ml-e2e-scale-'));
@@ -30,7 +31,7 @@ describe.skipIf(skip !== null)('grid at 100k photos', () => {
     const files = await Promise.all(Array.from({ length: 24 }, (_, i) => writeScene(path.join(lib, `s${i}.jpg`), 900 + i, 200, 150)));
     const photo = (id: number): Photo => ({ id, hash: `h${id}`, path: files[id % files.length]!, name: `IMG_${id}.jpg`, folderId: 1, size: 1000, mtimeMs: 0, width: 200, height: 150, takenAt: 1.7e12 - id * 6e4, camera: null, format: 'jpeg', status: 'indexed', error: null });
     const idle = { state: 'idle' as const, done: TOTAL, total: TOTAL, failed: 0, ratePerSec: 0, etaSec: null, current: null, modelId: 'm' };
-    const svc = bridgeService(
+    svc = bridgeService(
       {
         'status.get': async () => ({ version: '0', dataDir: tmp, model: null, provider: 'cpu', photos: { total: TOTAL, indexed: TOTAL, pending: 0, errors: 0 }, folders: 1, albums: 0, index: idle }) as Status,
         'folders.list': async () => [{ id: 1, path: lib, exclude: [], photoCount: TOTAL, errorCount: 0, available: true, addedAt: 0 }],
@@ -84,6 +85,17 @@ describe.skipIf(skip !== null)('grid at 100k photos', () => {
     expect(listCalls).toBeLessThan(120); // pages fetched on demand, not the whole library
     await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.tile img')].every((i) => i.complete && i.naturalWidth > 0), null, { timeout: 10_000 });
     await page.screenshot({ path: path.join(ARTIFACTS, 'scale-100k-end.png') });
+    // Live progress while a big library indexes: bar, rate, ETA, current file, pause button.
+    svc.emit({ event: 'index.progress', data: { state: 'indexing', done: 41_234, total: TOTAL, failed: 3, ratePerSec: 12.3, etaSec: 4774, current: '/home/me/Pictures/2019/Rome/IMG_4412.jpg', modelId: 'm' } });
+    const card = page.getByTestId('progress');
+    await card.and(page.locator('[data-state="indexing"]')).waitFor();
+    const text = await card.textContent();
+    expect(text).toContain('41,234 of 100,000');
+    expect(text).toContain('12/s');
+    expect(text).toContain('about 1 h 20 min left');
+    expect(text).toContain('IMG_4412.jpg');
+    expect(await page.getByRole('button', { name: 'Pause indexing' }).count()).toBe(1);
+    await card.screenshot({ path: path.join(ARTIFACTS, 'scale-progress-card.png') });
     await page.close();
   });
 });
