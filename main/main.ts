@@ -45,6 +45,11 @@ if (!app.requestSingleInstanceLock()) {
     });
     contents.setWindowOpenHandler(() => ({ action: 'deny' }));
     contents.on('will-attach-webview', (e) => e.preventDefault());
+    // Text fields get the usual cut/copy/paste menu (photos get theirs from the renderer).
+    contents.on('context-menu', (_e, params) => {
+      if (!params.isEditable) return;
+      Menu.buildFromTemplate([{ role: 'undo' }, { role: 'redo' }, { type: 'separator' }, { role: 'cut' }, { role: 'copy' }, { role: 'paste' }, { type: 'separator' }, { role: 'selectAll' }]).popup();
+    });
   });
 
   async function addFolderFromMenu(): Promise<void> {
