@@ -56,12 +56,13 @@ export class AppState {
   resultKind = $state<SearchKind | null>(null);
   searching = $state(false);
   searchError = $state<string | null>(null);
-  results = new ArraySource();
+  /** A new source per search, so the grid starts at the top for each new query. */
+  results = $state(new ArraySource());
   private lastSearch: { kind: SearchKind; params: Record<string, unknown> } | null = null;
 
   // Album view
   album = $state<Album | null>(null);
-  albumHits = new ArraySource();
+  albumHits = $state(new ArraySource());
   albumHasMore = $state(false);
 
   // Library grid
@@ -263,12 +264,13 @@ export class AppState {
       this.result = r;
       this.resultKind = kind;
       const hits: GridItem[] = r.hits.map((h) => ({ photo: h.photo, score: h.score }));
-      this.results.items = more ? [...this.results.items, ...hits] : hits;
+      if (more) this.results.items = [...this.results.items, ...hits];
+      else this.results = new ArraySource(hits);
     } catch (err) {
       this.searchError = err instanceof Error ? err.message : String(err);
       if (!more) {
         this.result = null;
-        this.results.items = [];
+        this.results = new ArraySource();
       }
     } finally {
       this.searching = false;
@@ -298,8 +300,11 @@ export class AppState {
   async openAlbum(id: number, keepScroll = false): Promise<void> {
     const r = await this.guard('Could not open the album', () => this.client.call('albums.get', { id, offset: 0, limit: keepScroll ? Math.max(60, this.albumHits.count) : 120 }));
     if (!r) return;
+    const hits = r.hits.map((h) => ({ photo: h.photo, score: h.score }));
+    // Same album refreshed live: keep the grid (and its scroll); another album: a fresh grid.
+    if (keepScroll && this.album?.id === id) this.albumHits.items = hits;
+    else this.albumHits = new ArraySource(hits);
     this.album = r.album;
-    this.albumHits.items = r.hits.map((h) => ({ photo: h.photo, score: h.score }));
     this.albumHasMore = r.hasMore;
   }
 
