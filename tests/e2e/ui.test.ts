@@ -127,5 +127,12 @@ describe.skipIf(skip !== null)('keyboard, viewer, models and settings', () => {
     await page.getByRole('button', { name: /All photos/ }).click();
     await expect.poll(() => page.locator('.tile img').count()).toBe(15);
     await rig.shot('04-library-light');
+    // One folder at a time, and sorting.
+    await page.getByRole('button', { name: /^More/ }).click();
+    await expect.poll(() => page.locator('.tile img').count()).toBe(6);
+    await page.getByLabel('Sort photos').selectOption('name');
+    await expect.poll(async () => page.locator('.tile').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')))).toEqual(['M0.jpg', 'M1.jpg', 'M2.jpg', 'M3.jpg', 'M4.jpg', 'M5.jpg']);
+    await page.getByRole('button', { name: /^Holiday/ }).click();
+    await expect.poll(() => page.locator('.tile img').count()).toBe(9);
   });
 });

@@ -66,8 +66,9 @@ export class AppState {
   albumHasMore = $state(false);
 
   // Library grid
-  library: PagedSource;
+  library = $state() as PagedSource;
   libraryFolder: number | null = null;
+  sort = $state<'date-desc' | 'date-asc' | 'name'>('date-desc');
 
   // Overlays
   viewer = $state<{ source: GridSource; index: number } | null>(null);
@@ -87,9 +88,8 @@ export class AppState {
 
   private makeLibrary(folderId: number | null): PagedSource {
     this.libraryFolder = folderId;
-    return new PagedSource((offset, limit) =>
-      this.client.call('photos.list', folderId === null ? { offset, limit, sort: 'date-desc' } : { offset, limit, sort: 'date-desc', folderId }),
-    );
+    const sort = this.sort;
+    return new PagedSource((offset, limit) => this.client.call('photos.list', folderId === null ? { offset, limit, sort } : { offset, limit, sort, folderId }));
   }
 
   async start(): Promise<void> {
@@ -187,6 +187,11 @@ export class AppState {
     }
     if (view.name === 'album') void this.openAlbum(view.id);
     this.view = view;
+  }
+
+  setSort(sort: 'date-desc' | 'date-asc' | 'name'): void {
+    this.sort = sort;
+    this.library = this.makeLibrary(this.libraryFolder);
   }
 
   // ---- folders ----
