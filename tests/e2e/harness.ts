@@ -50,7 +50,7 @@ export async function startRig(name: string): Promise<Rig | null> {
     colorScheme: 'dark',
   });
   const page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(15_000);
+  page.setDefaultTimeout(30_000); // generous: the full suite runs other heavy tests beside this one
   const consoleErrors: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') consoleErrors.push(m.text());
