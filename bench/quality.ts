@@ -59,6 +59,9 @@ function print(t: ResultTable, model: EvalModel): void {
 }
 
 async function main(): Promise<number> {
+  const ds = args.get('dataset');
+  if (typeof ds === 'string' && !DATASETS[ds]) throw new Error(`unknown --dataset ${ds}; one of ${Object.keys(DATASETS).join(', ')}`);
+  if (typeof ds === 'string' && typeof args.get('root') !== 'string') throw new Error(`--dataset ${ds} needs --root DIR (layout: ${DATASETS[ds]?.layout})`);
   const packDir = await resolvePack(args.get('pack') as string | undefined);
   const threads = Number(args.get('threads') ?? Math.min(2, os.cpus().length));
   const modes = args.has('modes') ? (String(args.get('modes')).split(',') as Mode[]) : undefined;
