@@ -40,16 +40,16 @@ async function index(): Promise<unknown> {
   const threads = Number(a.get('threads') ?? 2);
   const sampler = rssSampler();
   const svc = await createService({ dataDir, bundledPacksDir: str('packs-dir'), modelId: str('pack-id'), watch: false, threads });
-  const lane = await svc.lane('bulk');
-  if (!lane) throw new Error('no bulk lane');
-  const rt = lane.rt;
+  const lane = await svc.bulkLane();
+  if (!lane) throw new Error('no bulk lane (is the pack installed?)');
+  // The bulk lane runs image tower + fusion head in a worker thread; its embed() is timed from here
   let inferMs = 0;
   let images = 0;
-  let fuseMs = 0;
-  const embed = rt.embedImages.bind(rt);
-  const target = rt.targetEmbeddings.bind(rt);
-  rt.embedImages = async (px, n) => { const t = now(); try { return await embed(px, n); } finally { inferMs += now() - t; images += n; } };
-  rt.targetEmbeddings = async (e, n) => { const t = now(); try { return await target(e, n); } finally { fuseMs += now() - t; } };
+  const fuseMs = Number.NaN;
+  const emb = lane.embedder;
+  const embed = emb.embed.bind(emb);
+  emb.embed = async (px, n) => { const t = now(); try { return await embed(px, n); } finally { inferMs += now() - t; images += n; } };
+  const workerThread = emb.fallbackReason === null;
   let txMs = 0;
   const tx = svc.db.transaction.bind(svc.db);
   (svc.db as unknown as { transaction: typeof tx }).transaction = ((fn: (...args: unknown[]) => unknown) => {
@@ -64,7 +64,7 @@ async function index(): Promise<unknown> {
   await svc.close();
   const peakRssMiB = sampler.stop();
   if (!a.has('data')) fs.rmSync(dataDir, { recursive: true, force: true });
-  return { wallMs: wall, images, inferMs, fuseMs, txMs, peakRssMiB, maxRssMiB: process.resourceUsage().maxRSS / 1024, status };
+  return { wallMs: wall, images, inferMs, fuseMs, workerThread, txMs, peakRssMiB, maxRssMiB: process.resourceUsage().maxRSS / 1024, status };
 }
 
 async function split(): Promise<unknown> {
