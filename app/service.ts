@@ -19,12 +19,13 @@ import { SettingsRepo } from './store/settings.js';
 import { VectorStore } from './store/vectors.js';
 import { Library } from './library/library.js';
 import { Indexer } from './index/indexer.js';
+import { openBulkLane, type Embedder } from './index/bulk-lane.js';
 import { SearchEngine, type ModelLane } from './search/search.js';
 import { AlbumEngine } from './search/albums.js';
 import { openImage } from './media/decode.js';
 import { contentTypeFor } from './media/formats.js';
 import { thumbPath, writeThumb } from './media/thumbs.js';
-import { specFromManifest } from './media/preprocess.js';
+import { specFromManifest, type PreprocessSpec } from './media/preprocess.js';
 import { ModelRegistry, type PackInfo } from './model/registry.js';
 import { defaultProviders, MagicLensRuntime } from './model/runtime.js';
 
@@ -48,6 +49,12 @@ export interface Service {
 }
 
 /** What the CLI and tests use beyond the contract. */
+export interface BulkLane {
+  embedder: Embedder;
+  spec: PreprocessSpec;
+  key: number;
+}
+
 export interface EngineService extends Service {
   readonly dataDir: string;
   readonly db: Db;
@@ -57,8 +64,10 @@ export interface EngineService extends Service {
   scansIdle(): Promise<void>;
   /** Resolves when no scan, watcher batch or indexing is in flight (and nothing is pending). */
   whenIdle(): Promise<void>;
-  /** Opens (or returns) a lane: tests use it to check stored vectors against the model. */
-  lane(kind: 'interactive' | 'bulk'): Promise<ModelLane | null>;
+  /** The interactive lane (main-thread ORT sessions for queries); tests check vectors with it. */
+  lane(kind: 'interactive'): Promise<ModelLane | null>;
+  /** The bulk lane (image tower + fusion head in a worker thread); benchmarks wrap its embed(). */
+  bulkLane(): Promise<BulkLane | null>;
 }
 
 const DEFAULT_SKETCH_INSTRUCTION = 'find a natural image of it';
@@ -123,40 +132,56 @@ export async function createService(opts: ServiceOptions): Promise<EngineService
   // ---- model lanes ----
   let activeId: string | null = opts.modelId ?? registry.active();
   let providerName: string | null = null;
-  const lanes: { interactive: Promise<ModelLane> | null; bulk: Promise<ModelLane> | null } = { interactive: null, bulk: null };
-  const openLane = async (kind: 'interactive' | 'bulk'): Promise<ModelLane> => {
+  let interactive: Promise<ModelLane> | null = null;
+  let bulk: Promise<BulkLane> | null = null;
+  const openInteractive = async (): Promise<ModelLane> => {
     if (!activeId) throw new ApiError('unavailable', 'no model pack installed: run `magiclens model install` or install one in Settings');
     const pack = await registry.get(activeId);
     const s = getSettings();
-    // Interactive: one thread, so a query does not fight the bulk lane for every core.
-    const rt = await MagicLensRuntime.open(pack, { threads: kind === 'interactive' ? 1 : (opts.threads ?? s.threads), providers: [...s.providers] });
+    // One thread: queries are small (text tower, fusion head) and must not fight the bulk lane for every core.
+    const rt = await MagicLensRuntime.open(pack, { threads: 1, providers: [...s.providers] });
     providerName = rt.provider;
     const key = vectors.ensureModel(rt.modelId, rt.dim);
     return { rt, key, spec: specFromManifest(pack.manifest) };
   };
-  const lane = (kind: 'interactive' | 'bulk'): Promise<ModelLane> => {
-    let p = lanes[kind];
+  const openBulk = async (): Promise<BulkLane> => {
+    if (!activeId) throw new ApiError('unavailable', 'no model pack installed');
+    const pack = await registry.get(activeId);
+    const s = getSettings();
+    const embedder = await openBulkLane(pack, { threads: opts.threads ?? s.threads, providers: [...s.providers] });
+    providerName ??= embedder.provider;
+    const key = vectors.ensureModel(embedder.modelId, embedder.dim);
+    return { embedder, key, spec: specFromManifest(pack.manifest) };
+  };
+  const lane = (_kind: 'interactive'): Promise<ModelLane> => {
+    let p = interactive;
     if (!p) {
-      p = openLane(kind);
-      lanes[kind] = p;
+      p = openInteractive();
+      interactive = p;
       p.catch(() => {
-        if (lanes[kind] === p) lanes[kind] = null; // retry on the next call
+        if (interactive === p) interactive = null; // retry on the next call
+      });
+    }
+    return p;
+  };
+  const bulkLane = (): Promise<BulkLane> => {
+    let p = bulk;
+    if (!p) {
+      p = openBulk();
+      bulk = p;
+      p.catch(() => {
+        if (bulk === p) bulk = null;
       });
     }
     return p;
   };
   const closeLanes = async () => {
-    const ls = [lanes.interactive, lanes.bulk];
-    lanes.interactive = null;
-    lanes.bulk = null;
-    for (const l of ls) {
-      if (!l) continue;
-      try {
-        await (await l).rt.close();
-      } catch {
-        /* failed to open: nothing to close */
-      }
-    }
+    const i = interactive;
+    const b = bulk;
+    interactive = null;
+    bulk = null;
+    if (i) await i.then((l) => l.rt.close()).catch(() => {});
+    if (b) await b.then((l) => l.embedder.close()).catch(() => {});
   };
 
   /** Photos indexed under another model go back to pending for the active one (re-embedding). */
@@ -183,7 +208,7 @@ export async function createService(opts: ServiceOptions): Promise<EngineService
     runtime: async () => {
       if (!activeId) return null;
       try {
-        return await lane('bulk');
+        return await bulkLane();
       } catch {
         return null;
       }
@@ -464,6 +489,13 @@ export async function createService(opts: ServiceOptions): Promise<EngineService
     lane: async (kind) => {
       try {
         return await lane(kind);
+      } catch {
+        return null;
+      }
+    },
+    bulkLane: async () => {
+      try {
+        return await bulkLane();
       } catch {
         return null;
       }

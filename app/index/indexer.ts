@@ -16,7 +16,7 @@ import { fsReason } from '../library/walk.js';
 import { DecodeError, openImage } from '../media/decode.js';
 import { preprocessImage, type PreprocessSpec } from '../media/preprocess.js';
 import { writeThumb } from '../media/thumbs.js';
-import type { MagicLensRuntime } from '../model/runtime.js';
+import type { Embedder } from './bulk-lane.js';
 import { RateMeter } from './progress.js';
 
 /** Files above this size are refused rather than read into memory (no photo format needs it). */
@@ -33,8 +33,8 @@ export interface IndexerDeps {
   photos: PhotoRepo;
   vectors: VectorStore;
   dataDir: string;
-  /** The bulk-lane runtime (separate ORT sessions from interactive queries); null = no model. */
-  runtime(): Promise<{ rt: MagicLensRuntime; spec: PreprocessSpec; key: number } | null>;
+  /** The bulk lane (its own ORT sessions in a worker thread); null = no model. */
+  runtime(): Promise<{ embedder: Embedder; spec: PreprocessSpec; key: number } | null>;
   /** Called inside each batch transaction with the photos that just got vectors. */
   onIndexed(items: IndexedItem[]): void;
   /** After each batch commit. */
@@ -167,7 +167,7 @@ export class Indexer {
     const model = await this.d.runtime();
     this.noModel = !model;
     if (!model) return;
-    this.modelId = model.rt.modelId;
+    this.modelId = model.embedder.modelId;
     let cursor = 0;
     const nextIds = (): number[] => {
       const ids = this.d.photos.pendingIds(this.batchSize * 2, cursor).filter((id) => !this.skipped.has(id)).slice(0, this.batchSize);
@@ -203,7 +203,7 @@ export class Indexer {
         if (next.length === 0) return;
       }
       prep = next.length > 0 ? this.prepare(next, model.spec, model.key) : Promise.resolve([]);
-      if (batch.length > 0) await this.inferAndCommit(batch, model.rt, model.key);
+      if (batch.length > 0) await this.inferAndCommit(batch, model.embedder, model.key);
       refreshTotal();
       this.emit();
     }
@@ -255,7 +255,7 @@ export class Indexer {
     }
   }
 
-  private async inferAndCommit(batch: Prepared[], rt: MagicLensRuntime, key: number): Promise<void> {
+  private async inferAndCommit(batch: Prepared[], rt: Embedder, key: number): Promise<void> {
     const ok = batch.filter((p): p is Extract<Prepared, { kind: 'ok' }> => p.kind === 'ok');
     const vecs = new Map<number, { clip: Float32Array; target: Float32Array }>();
     const modelErrors = new Map<number, string>();
@@ -327,13 +327,12 @@ export class Indexer {
     if (committed.length > 0) this.d.onBatchCommitted(committed);
   }
 
-  private async embed(rt: MagicLensRuntime, inputs: Float32Array[]): Promise<{ clip: Float32Array[]; target: Float32Array[] }> {
+  private async embed(rt: Embedder, inputs: Float32Array[]): Promise<{ clip: Float32Array[]; target: Float32Array[] }> {
     const n = inputs.length;
     const per = inputs[0]!.length;
     const pixels = new Float32Array(n * per);
     inputs.forEach((x, j) => pixels.set(x, j * per));
-    const clip = await rt.embedImages(pixels, n);
-    const target = await rt.targetEmbeddings(clip, n);
+    const { clip, target } = await rt.embed(pixels, n);
     const D = rt.dim;
     const split = (a: Float32Array) => Array.from({ length: n }, (_, j) => a.slice(j * D, (j + 1) * D));
     return { clip: split(clip), target: split(target) };

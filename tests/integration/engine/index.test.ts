@@ -129,7 +129,7 @@ describe.skipIf(!hasPack)('initial index', () => {
   });
 
   it('stores exactly the fusion head output for (photo, "") and the CLIP image embedding', async () => {
-    const lane = (await svc.lane('bulk'))!;
+    const lane = (await svc.lane('interactive'))!;
     for (const name of ['jpeg-1.jpg', 'png-0.png', 'webp-1.webp', 'm2.jpg']) {
       const p = await byName(name);
       const pixels = await preprocessImage(p.path, lane.spec);
@@ -146,7 +146,7 @@ describe.skipIf(!hasPack)('initial index', () => {
   });
 
   it('a duplicate file reuses the embedding of its twin', async () => {
-    const lane = (await svc.lane('bulk'))!;
+    const lane = (await svc.lane('interactive'))!;
     const a = await byName('jpeg-0.jpg');
     const b = await byName('duplicate.jpg');
     expect(a.hash).toBe(b.hash);

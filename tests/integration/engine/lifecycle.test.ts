@@ -41,6 +41,8 @@ describe.skipIf(!pack)('indexing lifecycle', () => {
     expect(r.hits.length).toBeGreaterThan(0);
     expect(indexed()).toBeLessThan(N); // still indexing while the query ran
     console.log(`text query during bulk indexing: ${queryMs.toFixed(1)} ms`);
+    // The bulk lane really runs in its worker thread (no silent fallback to the main thread).
+    expect((await svc.bulkLane())!.embedder.fallbackReason).toBeNull();
 
     const paused = await svc.handlers['index.pause']({});
     expect(paused.state).toBe('paused');

@@ -1,0 +1,145 @@
+// The bulk (indexing) lane: the image tower + fusion head in their own worker thread, so bulk
+// inference never blocks the thread that answers interactive queries. Falls back to running in
+// this thread (with a reason) if a worker cannot be started.
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ModelPack } from '../model/pack.js';
+import { MagicLensRuntime, type ProviderName } from '../model/runtime.js';
+
+export interface Embedder {
+  readonly modelId: string;
+  readonly dim: number;
+  readonly provider: string;
+  /** n images (NHWC, normalised) → n×D CLIP image embeddings and n×D target embeddings. */
+  embed(pixels: Float32Array, n: number): Promise<{ clip: Float32Array; target: Float32Array }>;
+  close(): Promise<void>;
+  /** Why the worker thread was not used (null when it is). */
+  readonly fallbackReason: string | null;
+}
+
+export async function openBulkLane(pack: ModelPack, opts: { threads: number; providers: ProviderName[] }): Promise<Embedder> {
+  try {
+    return await WorkerEmbedder.start(pack, opts);
+  } catch (err) {
+    const rt = await MagicLensRuntime.open(pack, opts);
+    return new InlineEmbedder(rt, `bulk worker unavailable: ${(err as Error).message}`);
+  }
+}
+
+class InlineEmbedder implements Embedder {
+  constructor(
+    private readonly rt: MagicLensRuntime,
+    readonly fallbackReason: string | null,
+  ) {}
+  get modelId() {
+    return this.rt.modelId;
+  }
+  get dim() {
+    return this.rt.dim;
+  }
+  get provider() {
+    return this.rt.provider;
+  }
+  async embed(pixels: Float32Array, n: number) {
+    const clip = await this.rt.embedImages(pixels, n);
+    return { clip, target: await this.rt.targetEmbeddings(clip, n) };
+  }
+  close() {
+    return this.rt.close();
+  }
+}
+
+type Pending = { resolve: (v: { clip: Float32Array; target: Float32Array }) => void; reject: (e: Error) => void };
+
+class WorkerEmbedder implements Embedder {
+  readonly fallbackReason = null;
+  private seq = 0;
+  private pending = new Map<number, Pending>();
+  private dead: Error | null = null;
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly modelId: string,
+    readonly dim: number,
+    readonly provider: string,
+  ) {
+    worker.on('message', (m: { type: string; id?: number; clip?: Float32Array; target?: Float32Array; error?: string }) => {
+      if (m.type !== 'result' || m.id === undefined) return;
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.error) p.reject(new Error(m.error));
+      else p.resolve({ clip: m.clip!, target: m.target! });
+    });
+    const fail = (e: Error) => {
+      this.dead = e;
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`bulk worker exited (${code})`)));
+  }
+
+  static start(pack: ModelPack, opts: { threads: number; providers: ProviderName[] }): Promise<WorkerEmbedder> {
+    const self = import.meta.url;
+    const isTs = self.endsWith('.ts');
+    const target = new URL(`./bulk-worker.${isTs ? 'ts' : 'js'}`, self).href;
+    // From TypeScript sources (dev, tests) the worker may need tsx's loader to import the .ts
+    // entry; built code imports the compiled .js directly.
+    // The package's ESM entry (its CJS entry resolves its own loader path wrongly inside a worker).
+    const tsx = isTs ? pathToFileURL(createRequire(self).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href : null;
+    // Under the tsx CLI the loader hooks already reach the worker and the import just works;
+    // elsewhere (vitest) the .ts entry needs tsx registered first.
+    const code = `(async () => {
+      try {
+        await import(${JSON.stringify(target)});
+      } catch (e) {
+        if (!${JSON.stringify(tsx)} || !e || e.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;
+        const api = await import(${JSON.stringify(tsx ?? '')});
+        (api.register ?? api.default.register)();
+        await import(${JSON.stringify(target + '?tsx')}); // a new URL: the failed import is cached
+      }
+    })().catch((e) => require('node:worker_threads').parentPort.postMessage({ type: 'fatal', error: String((e && e.stack) || e) }));`;
+    const worker = new Worker(code, { eval: true, workerData: { packDir: pack.dir, threads: opts.threads, providers: opts.providers } });
+    return new Promise((resolve, reject) => {
+      const onMsg = (m: { type: string; modelId?: string; dim?: number; provider?: string; error?: string }) => {
+        if (m.type === 'ready') {
+          worker.off('message', onMsg);
+          resolve(new WorkerEmbedder(worker, m.modelId!, m.dim!, m.provider!));
+        } else if (m.type === 'fatal') {
+          worker.off('message', onMsg);
+          void worker.terminate();
+          reject(new Error(m.error));
+        }
+      };
+      worker.on('message', onMsg);
+      worker.once('error', reject);
+    });
+  }
+
+  embed(pixels: Float32Array, n: number): Promise<{ clip: Float32Array; target: Float32Array }> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = ++this.seq;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      // Transfer: the pixel batch (MBs) moves to the worker without a copy.
+      this.worker.postMessage({ id, pixels, n }, [pixels.buffer as ArrayBuffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.dead) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 2000);
+      this.worker.on('message', (m: { type: string }) => {
+        if (m.type === 'closed') {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+      this.worker.postMessage({ close: true });
+    });
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,40 @@
+// Runs in a worker thread: the bulk lane's ORT sessions. onnxruntime-node's session.run executes
+// synchronously on the calling thread, so an image batch run on the service's main thread would
+// stall every interactive query for the whole batch (measured: 5.6 s event-loop stall for a
+// base-size batch of 8). Here it blocks only this thread.
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadPack } from '../model/pack.js';
+import { MagicLensRuntime, type ProviderName } from '../model/runtime.js';
+
+interface Init {
+  packDir: string;
+  threads: number;
+  providers: ProviderName[];
+}
+
+const port = parentPort!;
+const init = workerData as Init;
+
+try {
+  // The main thread verified the pack's hashes already when it loaded it.
+  const pack = await loadPack(init.packDir, { verifyHashes: false });
+  const rt = await MagicLensRuntime.open(pack, { threads: init.threads, providers: init.providers });
+  port.on('message', (m: { id: number; pixels?: Float32Array; n?: number; close?: boolean }) => {
+    if (m.close) {
+      void rt.close().finally(() => port.postMessage({ type: 'closed' }));
+      return;
+    }
+    void (async () => {
+      try {
+        const clip = await rt.embedImages(m.pixels!, m.n!);
+        const target = await rt.targetEmbeddings(clip, m.n!);
+        port.postMessage({ type: 'result', id: m.id, clip, target }, [clip.buffer as ArrayBuffer, target.buffer as ArrayBuffer]);
+      } catch (err) {
+        port.postMessage({ type: 'result', id: m.id, error: (err as Error).message });
+      }
+    })();
+  });
+  port.postMessage({ type: 'ready', modelId: rt.modelId, dim: rt.dim, provider: rt.provider });
+} catch (err) {
+  port.postMessage({ type: 'fatal', error: (err as Error).message });
+}
