@@ -47,9 +47,9 @@ describe.skipIf(skip !== null)('MagicLens in Chromium over the HTTP bridge', () 
     await progress.and(page.locator('[data-state="idle"]')).waitFor({ timeout: 60_000 });
     // Every photo has a tile (the broken file too, marked as such); only readable ones get a thumbnail.
     await expect.poll(async () => page.locator('.tile').count(), { timeout: 20_000 }).toBe(N + 1);
-    await expect.poll(async () => page.locator('.tile img').count()).toBe(N);
+    await expect.poll(async () => page.locator('.tile img').count(), { timeout: 20_000 }).toBe(N);
     expect(await page.locator('.tile.error').count()).toBe(1);
-    await expect.poll(() => progress.getByTestId('progress-count').textContent()).toBe(`${N} indexed`);
+    await expect.poll(() => progress.getByTestId('progress-count').textContent(), { timeout: 20_000 }).toBe(`${N} indexed`);
     await expect(progress.textContent()).resolves.toContain('1 failed');
     expect(await page.getByRole('button', { name: /All photos/ }).textContent()).toContain(String(N + 1));
     await rig.shot('03-indexed');
@@ -86,7 +86,7 @@ describe.skipIf(skip !== null)('MagicLens in Chromium over the HTTP bridge', () 
     await rig.shot('05-context-menu');
     await menu.getByRole('menuitem', { name: 'Find related…' }).click();
     await expect(page.getByTestId('query-chip').textContent()).resolves.toContain(name!);
-    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Instruction');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label')), { timeout: 20_000 }).toBe('Instruction');
     await page.keyboard.type('in autumn colours');
     await page.keyboard.press('Enter');
     await page.getByText('“in autumn colours”').waitFor();

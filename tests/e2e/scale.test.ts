@@ -59,7 +59,7 @@ describe.skipIf(skip !== null)('grid at 100k photos', () => {
   it('keeps a bounded DOM, loads pages lazily and scrolls smoothly end to end', async () => {
     const page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
     await page.goto(server.url);
-    await expect.poll(() => page.locator('.tile img').count()).toBeGreaterThan(10);
+    await expect.poll(() => page.locator('.tile img').count(), { timeout: 20_000 }).toBeGreaterThan(10);
     const grid = page.getByRole('grid', { name: 'Photos' });
     // Scroll through the whole library in 60 steps, one per animation frame, timing the frames.
     const frames = await grid.evaluate(async (el) => {

@@ -27,7 +27,7 @@ describe.skipIf(skip !== null)('keyboard, viewer, models and settings', () => {
     const { page } = rig;
     await page.goto(rig.server.url);
     const grid = page.getByRole('grid', { name: 'Photos' });
-    await expect.poll(() => page.locator('.tile img').count()).toBe(9);
+    await expect.poll(() => page.locator('.tile img').count(), { timeout: 20_000 }).toBe(9);
     await grid.focus();
     await page.keyboard.press('ArrowRight'); // first press selects the first photo
     await page.keyboard.press('ArrowRight');
@@ -46,12 +46,12 @@ describe.skipIf(skip !== null)('keyboard, viewer, models and settings', () => {
     await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.viewer img')].every((i) => i.complete && i.naturalWidth > 0));
     await rig.shot('01-viewer');
     await page.keyboard.press('ArrowRight');
-    await expect.poll(() => viewer.locator('h2').textContent()).not.toBe(first);
+    await expect.poll(() => viewer.locator('h2').textContent(), { timeout: 20_000 }).not.toBe(first);
     await page.keyboard.press('Escape');
     await expect(viewer.count()).resolves.toBe(0);
     // "/" jumps to the search field from anywhere.
     await page.keyboard.press('/');
-    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Search text');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label')), { timeout: 20_000 }).toBe('Search text');
   });
 
   it('drags a photo onto the search bar to make it the query', async () => {
@@ -61,7 +61,7 @@ describe.skipIf(skip !== null)('keyboard, viewer, models and settings', () => {
     const name = await tile.getAttribute('aria-label');
     await tile.dragTo(page.getByRole('search'));
     await expect(page.getByTestId('query-chip').textContent()).resolves.toContain(name!);
-    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Instruction');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label')), { timeout: 20_000 }).toBe('Instruction');
     await page.getByLabel('Remove query photo').click();
   });
 
@@ -78,7 +78,7 @@ describe.skipIf(skip !== null)('keyboard, viewer, models and settings', () => {
     await rig.shot('00-paused');
     await page.getByRole('button', { name: 'Resume indexing' }).click();
     await card.and(page.locator('[data-state="idle"]')).waitFor({ timeout: 30_000 });
-    await expect.poll(() => card.getByTestId('progress-count').textContent()).toBe('15 indexed');
+    await expect.poll(() => card.getByTestId('progress-count').textContent(), { timeout: 20_000 }).toBe('15 indexed');
   });
 
   it('shows the model manager with the running provider and the install form', async () => {
@@ -108,7 +108,7 @@ describe.skipIf(skip !== null)('keyboard, viewer, models and settings', () => {
     await job.scrollIntoViewIfNeeded();
     await rig.shot('02b-model-installed');
     await expect(job.textContent()).resolves.toContain('Installed');
-    await expect.poll(() => page.locator('.model').count()).toBe(before + 1);
+    await expect.poll(() => page.locator('.model').count(), { timeout: 20_000 }).toBe(before + 1);
     await expect(page.getByRole('heading', { name: 'Imported tiny' }).count()).resolves.toBe(1);
   });
 
@@ -119,20 +119,20 @@ describe.skipIf(skip !== null)('keyboard, viewer, models and settings', () => {
     await expect(box.inputValue()).resolves.toBe('**/skip/**');
     await box.fill('**/skip/**\n**/Screenshots/**');
     await page.getByRole('button', { name: 'Save exclusions' }).first().click();
-    await expect.poll(async () => (await rig.service.handlers['folders.list']({}))[0]?.exclude).toEqual(['**/skip/**', '**/Screenshots/**']);
+    await expect.poll(async () => (await rig.service.handlers['folders.list']({}))[0]?.exclude, { timeout: 20_000 }).toEqual(['**/skip/**', '**/Screenshots/**']);
     await page.getByRole('radio', { name: 'Light' }).click();
-    await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('light');
-    await expect.poll(async () => (await rig.service.handlers['settings.get']({})).theme).toBe('light');
+    await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme), { timeout: 20_000 }).toBe('light');
+    await expect.poll(async () => (await rig.service.handlers['settings.get']({})).theme, { timeout: 20_000 }).toBe('light');
     await rig.shot('03-settings-light');
     await page.getByRole('button', { name: /All photos/ }).click();
-    await expect.poll(() => page.locator('.tile img').count()).toBe(15);
+    await expect.poll(() => page.locator('.tile img').count(), { timeout: 20_000 }).toBe(15);
     await rig.shot('04-library-light');
     // One folder at a time, and sorting.
     await page.getByRole('button', { name: /^More/ }).click();
-    await expect.poll(() => page.locator('.tile img').count()).toBe(6);
+    await expect.poll(() => page.locator('.tile img').count(), { timeout: 20_000 }).toBe(6);
     await page.getByLabel('Sort photos').selectOption('name');
-    await expect.poll(async () => page.locator('.tile').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')))).toEqual(['M0.jpg', 'M1.jpg', 'M2.jpg', 'M3.jpg', 'M4.jpg', 'M5.jpg']);
+    await expect.poll(async () => page.locator('.tile').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label'))), { timeout: 20_000 }).toEqual(['M0.jpg', 'M1.jpg', 'M2.jpg', 'M3.jpg', 'M4.jpg', 'M5.jpg']);
     await page.getByRole('button', { name: /^Holiday/ }).click();
-    await expect.poll(() => page.locator('.tile img').count()).toBe(9);
+    await expect.poll(() => page.locator('.tile img').count(), { timeout: 20_000 }).toBe(9);
   });
 });

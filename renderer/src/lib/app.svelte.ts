@@ -38,6 +38,7 @@ export class AppState {
   folders = $state<Folder[]>([]);
   albums = $state<Album[]>([]);
   progress = $state<IndexProgress | null>(null);
+  private progressEvents = 0;
   settings = $state<Settings | null>(null);
   models = $state<ModelInfo[]>([]);
   installs = $state<Record<string, ModelInstallProgress>>({});
@@ -105,6 +106,7 @@ export class AppState {
       void this.loadStatus();
     }, 250);
     c.on('index.progress', (p) => {
+      this.progressEvents++;
       this.progress = p;
       if (p.state === 'idle') refreshPhotos();
     });
@@ -136,7 +138,9 @@ export class AppState {
   async reloadAll(): Promise<void> {
     try {
       await Promise.all([this.loadStatus(), this.loadFolders(), this.loadAlbums(), this.loadSettings(), this.loadModels()]);
-      this.progress = await this.client.call('index.progress', {});
+      const seen = this.progressEvents;
+      const progress = await this.client.call('index.progress', {});
+      if (this.progressEvents === seen) this.progress = progress;
       this.library.refresh();
       this.fatal = null;
     } catch (err) {
@@ -352,7 +356,9 @@ export class AppState {
   // ---- indexing ----
   async pauseResume(): Promise<void> {
     const paused = this.progress?.state === 'paused';
+    const seen = this.progressEvents;
     const p = await this.guard(paused ? 'Could not resume' : 'Could not pause', () => this.client.call(paused ? 'index.resume' : 'index.pause', {}));
-    if (p) this.progress = p;
+    // Events may overtake the reply (indexing can finish first): the newest word wins.
+    if (p && this.progressEvents === seen) this.progress = p;
   }
 }
