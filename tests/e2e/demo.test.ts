@@ -1,0 +1,93 @@
+/// <reference lib="dom" />
+// The bundled demo pack through the UI, as a new user meets it: held-out pictures of the demo
+// world (rendered at test time by models/python, never trained on) in a folder, a composed search
+// from right-click → Find related… + the mined instruction, and the correct answer near the top.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APP_ROOT, BUNDLED_PACKS_DIR } from '../../app/paths.js';
+import { startServer, type RunningServer } from '../../app/server.js';
+import { createService, type EngineService } from '../../app/service.js';
+import { ARTIFACTS, buildRenderer, CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from './harness.js';
+
+const PYTHON = process.env.MAGICLENS_PYTHON ?? '/usr/bin/python3';
+function why(): string | null {
+  if (chromiumMissing()) return chromiumMissing();
+  if (!fs.existsSync(path.join(BUNDLED_PACKS_DIR, 'demo', 'manifest.json'))) return 'the bundled demo pack (models/packs/demo) is not there';
+  try {
+    execFileSync(PYTHON, ['-c', 'import numpy, PIL'], { stdio: 'ignore' });
+    return null;
+  } catch {
+    return `${PYTHON} with numpy and PIL is needed to render the demo world's held-out pictures`;
+  }
+}
+const skip = why();
+if (skip) console.warn(`demo e2e skipped: ${skip}`);
+
+interface Held {
+  queries: { query: string; instruction: string; target: string; positives: string[] }[];
+}
+
+describe.skipIf(skip !== null)('the demo model in the UI', () => {
+  let tmp: string;
+  let svc: EngineService;
+  let server: RunningServer;
+  let held: Held;
+  let photos: string;
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ml-e2e-demo-'));
+    photos = path.join(tmp, 'Demo world');
+    execFileSync(PYTHON, [path.join(APP_ROOT, 'models', 'python', 'make_heldout.py'), photos, '--pages', '10'], { stdio: 'pipe' });
+    held = JSON.parse(fs.readFileSync(path.join(photos, 'queries.json'), 'utf8')) as Held;
+    fs.rmSync(path.join(photos, 'queries.json'));
+    // The default bundled packs: a fresh data dir uses the demo model, as `npm start` does.
+    svc = await createService({ dataDir: path.join(tmp, 'data'), watch: false, threads: 2 });
+    server = await startServer({ service: svc, staticDir: await buildRenderer() });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await svc?.close();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('finds the instructed picture near the top of a composed search', async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1360, height: 860 }, colorScheme: 'dark' });
+      page.setDefaultTimeout(30_000);
+      await page.goto(server.url);
+      await page.getByRole('button', { name: 'Add a folder' }).click();
+      await page.getByLabel('Folder path').fill(photos);
+      await page.getByRole('dialog', { name: 'Add folder' }).getByRole('button', { name: 'Add folder' }).click();
+      await page.getByTestId('progress').and(page.locator('[data-state="idle"]')).waitFor({ timeout: 60_000 });
+      await page.getByRole('button', { name: 'Models' }).click();
+      await expect(page.locator('.model.active .badge.demo').count()).resolves.toBe(1);
+      await page.getByRole('button', { name: /All photos/ }).click();
+      let hitsInTop5 = 0;
+      const tried = held.queries.slice(0, 4);
+      for (const [i, q] of tried.entries()) {
+        await page.getByRole('button', { name: /All photos/ }).click();
+        await page.getByLabel('Sort photos').selectOption('name');
+        const tile = page.locator(`.tile[aria-label="${q.query}"]`);
+        await tile.scrollIntoViewIfNeeded();
+        await tile.click({ button: 'right' });
+        await page.getByRole('menuitem', { name: 'Find related…' }).click();
+        await page.getByLabel('Instruction').fill(q.instruction);
+        await page.keyboard.press('Enter');
+        await page.getByText(`“${q.instruction}”`).first().waitFor();
+        await expect.poll(() => page.locator('.tile').count(), { timeout: 20_000 }).toBeGreaterThan(4);
+        const top = (await page.locator('.tile').evaluateAll((els) => els.slice(0, 5).map((e) => e.getAttribute('aria-label')))) as string[];
+        if (top.some((n) => q.positives.includes(n))) hitsInTop5++;
+        if (i === 0) await page.screenshot({ path: path.join(ARTIFACTS, 'demo-compose.png') });
+      }
+      console.log(`demo pack in the UI: a correct picture in the top 5 for ${hitsInTop5}/${tried.length} composed queries`);
+      expect(hitsInTop5).toBeGreaterThanOrEqual(Math.ceil(tried.length / 2));
+    } finally {
+      await browser.close();
+    }
+  });
+});
