@@ -6,6 +6,9 @@ import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 
 export type MediaKind = 'thumb' | 'full';
+
+/** The data-dir folder holding generated images (thumbnails, renditions of HEIC); see app/media/thumbs.ts. */
+export const MEDIA_CACHE_DIR = 'thumbs';
 export interface MediaRequest {
   kind: MediaKind;
   photoId: number;

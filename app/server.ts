@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ApiError, dispatch, type EventEnvelope, type Handlers, type ResponseEnvelope } from './api/contract.js';
-import { parseMediaPath, resolveInsideRoots } from './media-access.js';
+import { MEDIA_CACHE_DIR, parseMediaPath, resolveInsideRoots } from './media-access.js';
 import { APP_ROOT } from './paths.js';
 
 /** The part of app/service.ts's Service the bridge needs (structural, so tests can build one). */
@@ -164,10 +164,13 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
     sendJson(res, out.ok ? 200 : (STATUS_FOR[out.error.code] ?? 500), out);
   }
 
+  /** Thumbnails (and browser-viewable renditions, e.g. of HEIC) come from the data dir's thumbs
+   *  folder; full images from the library folders — or a rendition from that same thumbs folder. */
   async function mediaRoots(kind: 'thumb' | 'full'): Promise<string[]> {
-    if (kind === 'full') return (await service.handlers['folders.list']({})).map((f) => f.path);
     dataDir ??= (await service.handlers['status.get']({})).dataDir;
-    return [dataDir];
+    const generated = path.join(dataDir, MEDIA_CACHE_DIR);
+    if (kind === 'thumb') return [generated];
+    return [...(await service.handlers['folders.list']({})).map((f) => f.path), generated];
   }
 
   async function handleMedia(req: http.IncomingMessage, res: http.ServerResponse, rest: string): Promise<void> {

@@ -1,7 +1,9 @@
 // Resolves a magiclens-media:// request to a file, Electron-free (testable): the URL names only
 // a kind and a photo id; the service resolves the id; the file must really lie inside a library
-// folder (full images) or the data dir (thumbnails) after following symlinks.
-import { parseMediaUrl, resolveInsideRoots } from '../app/media-access.js';
+// folder (full images) or the data dir's generated-images folder (thumbnails, renditions) after
+// following symlinks.
+import path from 'node:path';
+import { MEDIA_CACHE_DIR, parseMediaUrl, resolveInsideRoots } from '../app/media-access.js';
 import { MEDIA_SCHEME } from './security.js';
 
 export interface MediaDeps {
@@ -17,7 +19,8 @@ export async function resolveMediaRequest(url: string, deps: MediaDeps): Promise
   const file = await deps.imageFile(req.photoId, req.kind);
   if (!file) return { status: 404, message: 'no such photo' };
   const roots = await deps.roots();
-  const real = await resolveInsideRoots(file.path, req.kind === 'full' ? roots.folders : [roots.dataDir]);
+  const generated = path.join(roots.dataDir, MEDIA_CACHE_DIR);
+  const real = await resolveInsideRoots(file.path, req.kind === 'full' ? [...roots.folders, generated] : [generated]);
   if (!real) return { status: 404, message: 'image is not inside a library folder' };
   return { status: 200, path: real, contentType: file.contentType };
 }

@@ -21,7 +21,9 @@ beforeAll(() => {
   writeFileSync(path.join(lib, 'sub', 'ok.jpg'), 'ok');
   writeFileSync(path.join(outside, 'secret.jpg'), 'secret');
   writeFileSync(path.join(tmp, 'Pictures-evil', 'x.jpg'), 'prefix trick');
-  writeFileSync(path.join(data, 't1.webp'), 'thumb');
+  mkdirSync(path.join(data, 'thumbs'), { recursive: true });
+  writeFileSync(path.join(data, 'thumbs', 't1.webp'), 'thumb');
+  writeFileSync(path.join(data, 'library.db'), 'db');
   symlinkSync(path.join(outside, 'secret.jpg'), path.join(lib, 'link-out.jpg'));
   symlinkSync(outside, path.join(lib, 'dir-link'));
   symlinkSync(path.join(lib, 'sub', 'ok.jpg'), path.join(lib, 'link-in.jpg'));
@@ -80,13 +82,13 @@ describe('Electron media protocol handler logic', () => {
     4: path.join(lib, '..', 'private', 'secret.jpg'),
   });
   const deps: MediaDeps = {
-    imageFile: async (id, kind) => (kind === 'thumb' ? { path: path.join(data, `t${id}.webp`), contentType: 'image/webp' } : files()[id] ? { path: files()[id]!, contentType: 'image/jpeg' } : null),
+    imageFile: async (id, kind) => (kind === 'thumb' ? { path: id === 9 ? path.join(data, 'library.db') : path.join(data, 'thumbs', `t${id}.webp`), contentType: 'image/webp' } : id === 8 ? { path: path.join(data, 'library.db'), contentType: 'image/jpeg' } : files()[id] ? { path: files()[id]!, contentType: 'image/jpeg' } : null),
     roots: async () => ({ folders: [lib], dataDir: data }),
   };
 
   it('serves library files and thumbnails', async () => {
     expect(await resolveMediaRequest('magiclens-media://full/1', deps)).toEqual({ status: 200, path: path.join(lib, 'sub', 'ok.jpg'), contentType: 'image/jpeg' });
-    expect(await resolveMediaRequest('magiclens-media://thumb/1', deps)).toMatchObject({ status: 200, path: path.join(data, 't1.webp') });
+    expect(await resolveMediaRequest('magiclens-media://thumb/1', deps)).toMatchObject({ status: 200, path: path.join(data, 'thumbs', 't1.webp') });
   });
 
   it('refuses traversal in the URL, and paths or symlinks leaving the library', async () => {
@@ -94,8 +96,12 @@ describe('Electron media protocol handler logic', () => {
     expect(await resolveMediaRequest('magiclens-media://full//etc/passwd', deps)).toMatchObject({ status: 400 });
     for (const id of [2, 3, 4]) expect(await resolveMediaRequest(`magiclens-media://full/${id}`, deps), `id ${id}`).toMatchObject({ status: 404 });
     expect(await resolveMediaRequest('magiclens-media://full/99', deps)).toMatchObject({ status: 404 });
-    // A "full" image never comes from the data dir, a thumbnail never from a library folder.
-    const swapped: MediaDeps = { ...deps, roots: async () => ({ folders: [data], dataDir: lib }) };
+    // The data dir itself (the database) is never served, only its generated-images folder.
+    expect(await resolveMediaRequest('magiclens-media://full/8', deps)).toMatchObject({ status: 404 });
+    expect(await resolveMediaRequest('magiclens-media://thumb/9', deps)).toMatchObject({ status: 404 });
+    // A thumbnail never comes from a library folder; a full image only from one (or a rendition).
+    const swapped: MediaDeps = { ...deps, roots: async () => ({ folders: [outside], dataDir: lib }) };
     expect(await resolveMediaRequest('magiclens-media://full/1', swapped)).toMatchObject({ status: 404 });
+    expect(await resolveMediaRequest('magiclens-media://thumb/1', swapped)).toMatchObject({ status: 404 });
   });
 });

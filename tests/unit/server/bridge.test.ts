@@ -41,7 +41,10 @@ beforeAll(async () => {
   writeFileSync(path.join(lib, 'a.jpg'), Buffer.from('JPEGDATA-A'));
   writeFileSync(secretOutside(), 'TOP SECRET');
   symlinkSync(secretOutside(), path.join(lib, 'escape.jpg'));
-  writeFileSync(path.join(data, 'thumb-1.webp'), 'THUMB1');
+  mkdirSync(path.join(data, 'thumbs'), { recursive: true });
+  writeFileSync(path.join(data, 'thumbs', 'thumb-1.webp'), 'THUMB1');
+  writeFileSync(path.join(data, 'library.db'), 'DATABASE');
+  writeFileSync(path.join(data, 'thumbs', 'rendition-5.jpg'), 'HEIC AS JPEG');
   writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>t</title>');
   writeFileSync(path.join(staticDir, 'assets', 'app.js'), 'console.log(1)');
   writeFileSync(path.join(tmp, 'package.json'), '{"secret":true}');
@@ -57,7 +60,9 @@ beforeAll(async () => {
       },
     },
     async (id, kind) => {
-      if (kind === 'thumb') return { path: path.join(data, `thumb-${id}.webp`), contentType: 'image/webp' };
+      if (kind === 'thumb') return { path: id === 9 ? path.join(data, 'library.db') : path.join(data, 'thumbs', `thumb-${id}.webp`), contentType: 'image/webp' };
+      if (id === 5) return { path: path.join(data, 'thumbs', 'rendition-5.jpg'), contentType: 'image/jpeg' };
+      if (id === 6) return { path: path.join(data, 'library.db'), contentType: 'image/jpeg' };
       const p = files[id];
       if (!p) throw new ApiError('not_found', `no photo ${id}`);
       return { path: p, contentType: 'image/jpeg' };
@@ -157,6 +162,14 @@ describe('HTTP bridge', () => {
     const thumb = await raw({ path: `/media/thumb/1?token=${srv.token}` });
     expect(thumb.body).toBe('THUMB1');
     expect((await raw({ path: '/media/full/1' })).status).toBe(401);
+    // A rendition the service made (HEIC → JPEG) lives in the data dir's thumbs folder: allowed;
+    // anything else in the data dir (the database) is not, for either kind.
+    expect((await raw({ path: `/media/full/5?token=${srv.token}` })).body).toBe('HEIC AS JPEG');
+    for (const p of ['/media/full/6', '/media/thumb/9']) {
+      const r = await raw({ path: `${p}?token=${srv.token}` });
+      expect(r.status, p).toBe(404);
+      expect(r.body).not.toContain('DATABASE');
+    }
     // A symlink inside the library pointing outside, an absolute path outside, and a path with ".."
     for (const id of [2, 3, 4]) {
       const r = await raw({ path: `/media/full/${id}?token=${srv.token}` });
