@@ -49,6 +49,8 @@ describe.skipIf(skip !== null)('MagicLens in Chromium over the HTTP bridge', () 
     await expect.poll(async () => page.locator('.tile').count(), { timeout: 20_000 }).toBe(N + 1);
     await expect.poll(async () => page.locator('.tile img').count(), { timeout: 20_000 }).toBe(N);
     expect(await page.locator('.tile.error').count()).toBe(1);
+    // Every thumbnail really arrives through the bridge's media route from the service's cache.
+    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('.tile img')].every((i) => i.complete && i.naturalWidth > 0), null, { timeout: 20_000 });
     await expect.poll(() => progress.getByTestId('progress-count').textContent(), { timeout: 20_000 }).toBe(`${N} indexed`);
     await expect(progress.textContent()).resolves.toContain('1 failed');
     expect(await page.getByRole('button', { name: /All photos/ }).textContent()).toContain(String(N + 1));

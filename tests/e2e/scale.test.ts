@@ -29,6 +29,12 @@ describe.skipIf(skip !== null)('grid at 100k photos', () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ml-e2e-scale-'));
     const lib = path.join(tmp, 'lib');
     const files = await Promise.all(Array.from({ length: 24 }, (_, i) => writeScene(path.join(lib, `s${i}.jpg`), 900 + i, 200, 150)));
+    const thumbs = files.map((f, i) => {
+      const t = path.join(tmp, 'thumbs', `t${i}.jpg`);
+      fs.mkdirSync(path.dirname(t), { recursive: true });
+      fs.copyFileSync(f, t);
+      return t;
+    });
     const photo = (id: number): Photo => ({ id, hash: `h${id}`, path: files[id % files.length]!, name: `IMG_${id}.jpg`, folderId: 1, size: 1000, mtimeMs: 0, width: 200, height: 150, takenAt: 1.7e12 - id * 6e4, camera: null, format: 'jpeg', status: 'indexed', error: null });
     const idle = { state: 'idle' as const, done: TOTAL, total: TOTAL, failed: 0, ratePerSec: 0, etaSec: null, current: null, modelId: 'm' };
     svc = bridgeService(
@@ -39,12 +45,18 @@ describe.skipIf(skip !== null)('grid at 100k photos', () => {
         'models.list': async () => [],
         'settings.get': async () => ({ threads: 2, providers: ['cpu'], theme: 'dark', sketchInstruction: 'x' }),
         'index.progress': async () => idle,
+        'search.text': async ({ text, offset, limit }) => {
+          const n = Math.max(0, Math.min(limit, 90 - offset));
+          const hits = Array.from({ length: n }, (_, k) => ({ photo: photo(offset + k + 1), score: 0.9 - (offset + k) * 0.005 }));
+          return { kind: 'text', hits, offset, hasMore: offset + n < 90, queryPhoto: null, instruction: text, modelId: 'm', elapsedMs: 3 };
+        },
         'photos.list': async ({ offset, limit }) => {
           listCalls++;
           return { items: Array.from({ length: Math.max(0, Math.min(limit, TOTAL - offset)) }, (_, k) => photo(offset + k + 1)), total: TOTAL };
         },
       },
-      async (id) => ({ path: files[id % files.length]!, contentType: 'image/jpeg' }),
+      // Thumbnails come from the data dir's thumbs folder (the bridge serves them from nowhere else).
+      async (id, kind) => ({ path: kind === 'thumb' ? thumbs[id % thumbs.length]! : files[id % files.length]!, contentType: 'image/jpeg' }),
     );
     server = await startServer({ service: svc, staticDir: await buildRenderer() });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
@@ -96,6 +108,18 @@ describe.skipIf(skip !== null)('grid at 100k photos', () => {
     expect(text).toContain('IMG_4412.jpg');
     expect(await page.getByRole('button', { name: 'Pause indexing' }).count()).toBe(1);
     await card.screenshot({ path: path.join(ARTIFACTS, 'scale-progress-card.png') });
+    // Results come a page at a time: "Show more results" appends the next page.
+    await page.getByLabel('Search text').fill('boats');
+    await page.keyboard.press('Enter');
+    await page.getByText('60 results').waitFor();
+    const grid2 = page.getByRole('grid', { name: 'Search results' });
+    await grid2.evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await page.getByRole('button', { name: 'Show more results' }).click();
+    await page.getByText('90 results').waitFor();
+    await grid2.evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await page.getByText('End of results').waitFor();
+    const lastScores = (await page.locator('.tile .score').allTextContents()).map(Number);
+    expect(Math.min(...lastScores)).toBeCloseTo(0.9 - 89 * 0.005, 3);
     await page.close();
   });
 });
