@@ -239,6 +239,13 @@ export async function createService(opts: ServiceOptions): Promise<EngineService
         for (const id of c.affectedAlbums) void albums.refresh(id).catch(() => {});
       },
       foldersChanged: () => emit('folders.changed', {}),
+      hashesDropped: (hashes) => {
+        // The thumbnail cache is keyed by content: drop what no photo shows any more.
+        for (const h of hashes) {
+          if (!/^[0-9a-f]{64}$/.test(h)) continue;
+          for (const f of [thumbPath(dataDir, h), path.join(dataDir, 'thumbs', 'full', `${h}.jpg`)]) fs.promises.rm(f, { force: true }).catch(() => {});
+        }
+      },
     },
     { watch, stabilityMs: opts.stabilityMs, graceMs: opts.graceMs },
   );

@@ -25,6 +25,8 @@ export interface LibraryEvents {
   /** Rows were added/changed/removed. `pending` > 0: the indexer has work. */
   changed(c: { added: number; updated: number; removed: number; pending: number; affectedAlbums: number[] }): void;
   foldersChanged(): void;
+  /** Content hashes no row refers to any more (their cached thumbnails can go). */
+  hashesDropped?(hashes: string[]): void;
 }
 
 export interface LibraryOptions {
@@ -50,6 +52,7 @@ export class Library {
   private limboTimer: NodeJS.Timeout | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
+  private dropped: string[] = [];
   private readonly stabilityMs: number;
   private readonly graceMs: number;
   busy = 0;
@@ -107,6 +110,7 @@ export class Library {
         this.folders.delete(id);
       })();
       this.ignores.delete(id);
+      this.flushDropped();
       this.events.changed({ added: 0, updated: 0, removed: rows.length, pending: 0, affectedAlbums: [...affected] });
     });
     this.events.foldersChanged();
@@ -326,6 +330,7 @@ export class Library {
             } else {
               // Changed content at the same path: same photo id, new embedding.
               this.dropVectors(row, affected);
+              if (row.hash) this.dropped.push(row.hash);
               this.photos.resetContent(row.id, { hash: w.hash, size: e.size, mtimeMs: e.mtimeMs, folderId: e.folderId });
               updated++;
               pending++;
@@ -361,6 +366,7 @@ export class Library {
         }
       })();
     }
+    this.flushDropped();
     if (added + updated + removed > 0) this.events.changed({ added, updated, removed, pending, affectedAlbums: [...affected] });
   }
 
@@ -407,6 +413,7 @@ export class Library {
         }
       }
     })();
+    this.flushDropped();
     if (removed > 0) this.events.changed({ added: 0, updated: 0, removed, pending: 0, affectedAlbums: [...affected] });
     this.scheduleLimbo();
   }
@@ -420,6 +427,14 @@ export class Library {
   private deleteRow(row: PhotoRow, affected: Set<number>): void {
     this.dropVectors(row, affected);
     this.photos.delete(row.id);
+    if (row.hash) this.dropped.push(row.hash);
+  }
+
+  private flushDropped(): void {
+    if (this.dropped.length === 0) return;
+    const gone = [...new Set(this.dropped)].filter((h) => this.photos.withHash(h).length === 0);
+    this.dropped = [];
+    if (gone.length > 0) this.events.hashesDropped?.(gone);
   }
 
   /** Whether watcher work is queued or in flight (tests and `index` wait on this). */

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineService } from '../../../app/service.js';
 import { createService } from '../../../app/service.js';
+import { thumbPath } from '../../../app/media/thumbs.js';
 import { emptyBundledDir, sleep, tempDir, tinyService, waitFor, writePhoto } from '../../helpers/engine.js';
 import { tinyPackDir } from '../../helpers/tiny-pack.js';
 import { ModelRegistry } from '../../../app/model/registry.js';
@@ -59,10 +60,13 @@ describe.skipIf(!pack)('watching a folder', () => {
     expect(vec(after.id)!.equals(vBefore)).toBe(false);
 
     const gone = path.join(lib, 'p2.jpg');
-    const goneId = rowAt(gone)!.id;
+    const goneRow = rowAt(gone)!;
+    const thumb = thumbPath(svc.dataDir, goneRow.hash);
+    expect(fs.existsSync(thumb)).toBe(true); // made in the index pass
     fs.unlinkSync(gone);
     await settle(() => rowAt(gone) === undefined, 'deleted photo removed');
-    expect(vec(goneId)).toBeUndefined();
+    expect(vec(goneRow.id)).toBeUndefined();
+    await waitFor(() => !fs.existsSync(thumb), 5000, 'orphaned thumbnail removed');
 
     // Excluded and hidden files are not picked up by the watcher either.
     await writePhoto(path.join(lib, 'skip', 'x.jpg'), 5000);
