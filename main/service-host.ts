@@ -11,15 +11,16 @@ interface PortLike {
   start?(): void;
 }
 
-function arg(name: string): string | undefined {
+function arg(argv: readonly string[], name: string): string | undefined {
   const prefix = `--${name}=`;
-  return process.argv.find((a) => a.startsWith(prefix))?.slice(prefix.length);
+  return argv.find((a) => a.startsWith(prefix))?.slice(prefix.length);
 }
 
-export async function runHost(parent: PortLike): Promise<void> {
-  const dataDir = arg('data-dir');
+/** Runs the host on `parent` (Electron's process.parentPort); resolves once it is serving. */
+export async function runHost(parent: PortLike, argv: readonly string[] = process.argv, exit: (code: number) => void = (c) => process.exit(c)): Promise<Service | null> {
+  const dataDir = arg(argv, 'data-dir');
   if (!dataDir) throw new Error('service host needs --data-dir');
-  const bundled = arg('bundled-packs');
+  const bundled = arg(argv, 'bundled-packs');
   let service: Service | null = null;
 
   const port = await new Promise<PortLike>((resolve) => {
@@ -34,7 +35,7 @@ export async function runHost(parent: PortLike): Promise<void> {
     service = await createService({ dataDir, ...(bundled ? { bundledPacksDir: bundled } : {}) });
   } catch (err) {
     send({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
-    return;
+    return null;
   }
   const svc = service;
   svc.onEvent((e) => send({ type: 'event', event: e.event, data: e.data }));
@@ -63,12 +64,13 @@ export async function runHost(parent: PortLike): Promise<void> {
         }
         case 'close':
           await svc.close();
-          process.exit(0);
+          exit(0);
       }
     })();
   });
   port.start?.();
   send({ type: 'ready' });
+  return svc;
 }
 
 const parentPort = (process as unknown as { parentPort?: PortLike }).parentPort;
