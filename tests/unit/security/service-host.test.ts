@@ -49,7 +49,7 @@ describe.skipIf(!goldenDir())('service host (utility process entry)', () => {
     });
     const parentListeners: ((e: Ev) => void)[] = [];
     const parent = { on: (_: 'message', l: (e: Ev) => void) => void parentListeners.push(l), postMessage: () => undefined };
-    const running = runHost(parent, ['node', 'host', `--data-dir=${dataDir}`, `--bundled-packs=${emptyBundledDir(root)}`], (c) => void (exited = c));
+    const running = runHost(parent as unknown as Parameters<typeof runHost>[0], ['node', 'host', `--data-dir=${dataDir}`, `--bundled-packs=${emptyBundledDir(root)}`], (c) => void (exited = c));
     // What main does: hand the host its port.
     for (const l of parentListeners) l({ data: { type: 'port' }, ports: [electronish(port2)] });
     svc = await running;
