@@ -1,9 +1,11 @@
 // Initial indexing on real files (every supported format plus a gallery of bad files), real
 // SQLite + sqlite-vec, real onnxruntime-node with the tiny random-weight pack: plumbing,
 // exactness of stored embeddings, search semantics that hold for any weights, albums.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventEnvelope } from '../../../app/api/contract.js';
 import { preprocessImage } from '../../../app/media/preprocess.js';
@@ -14,6 +16,10 @@ import { tinyPackDir } from '../../helpers/tiny-pack.js';
 
 const hasPack = (await tinyPackDir()) !== null;
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+const convert = spawnSync('convert', ['-list', 'format'], { encoding: 'utf8' });
+const canHeic = convert.status === 0 && /HEIC\*?\s+HEIC\s+rw/.test(convert.stdout);
+/** Good photos: 12 format files + 6 + duplicate + EXIF photo (+ HEIC when an encoder exists). */
+const GOOD = 20 + (canHeic ? 1 : 0);
 const root = tempDir('ml-index-');
 const lib = path.join(root, 'library');
 let svc: EngineService;
@@ -39,6 +45,16 @@ beforeAll(async () => {
   }
   for (let i = 0; i < 6; i++) await writePhoto(path.join(lib, 'more', `m${i}.jpg`), seed++, { width: 36, height: 36 });
   fs.copyFileSync(path.join(lib, 'jpegs', 'jpeg-0.jpg'), path.join(lib, 'more', 'duplicate.jpg'));
+  fs.mkdirSync(path.join(lib, 'extra'), { recursive: true });
+  await sharp(noise(77, 40 * 30 * 3), { raw: { width: 40, height: 30, channels: 3 } })
+    .withMetadata({ orientation: 6 })
+    .withExifMerge({ IFD0: { Make: 'Canon', Model: 'EOS 5D' }, IFD2: { DateTimeOriginal: '2021:07:04 12:34:56' } })
+    .jpeg()
+    .toFile(path.join(lib, 'extra', 'exif.jpg'));
+  if (canHeic) {
+    const src = await writePhoto(path.join(root, 'heic-src.png'), 55, { fmt: 'png', width: 40, height: 28 });
+    spawnSync('convert', [src, path.join(lib, 'extra', 'phone.heic')]);
+  }
   // Bad files: each must come back as an error row with a reason.
   fs.mkdirSync(path.join(lib, 'bad'), { recursive: true });
   fs.writeFileSync(path.join(lib, 'bad', 'empty.jpg'), '');
@@ -89,14 +105,14 @@ describe.skipIf(!hasPack)('initial index', () => {
     expect(names).not.toContain('x.jpg');
     expect(names.some((n) => n.includes('.part') || n.endsWith('.txt'))).toBe(false);
     const good = list.items.filter((p) => !p.path.includes(`${path.sep}bad${path.sep}`));
-    expect(good).toHaveLength(19);
+    expect(good).toHaveLength(GOOD);
     for (const p of good) {
       expect(p.status, p.name).toBe('indexed');
       expect(p.width).toBeGreaterThan(0);
       expect(p.hash).toMatch(/^[0-9a-f]{64}$/);
     }
     const s = await svc.handlers['status.get']({});
-    expect(s.photos.indexed).toBe(19 + (isRoot ? 1 : 0)); // as root the chmod-000 file is readable
+    expect(s.photos.indexed).toBe(GOOD + (isRoot ? 1 : 0)); // as root the chmod-000 file is readable
     expect(s.index.state).toBe('idle');
     const progress = events.filter((e) => e.event === 'index.progress').map((e) => e.data as { done: number; total: number });
     expect(progress.some((p) => p.total > 0 && p.done > 0)).toBe(true);
@@ -122,6 +138,31 @@ describe.skipIf(!hasPack)('initial index', () => {
   it.runIf(isRoot)('unreadable file: running as root, where chmod 000 does not block reads, so it indexes normally (skip reason)', async () => {
     // Root bypasses file permissions; the "permission denied" path cannot be produced here.
     expect((await byName('unreadable.jpg')).status).toBe('indexed');
+  });
+
+  it('reads EXIF date, camera and orientation; decodes HEIC', async () => {
+    const e = await byName('exif.jpg');
+    expect(e).toMatchObject({ takenAt: Date.UTC(2021, 6, 4, 12, 34, 56), camera: 'Canon EOS 5D', width: 30, height: 40, format: 'jpeg' });
+    if (canHeic) expect(await byName('phone.heic')).toMatchObject({ status: 'indexed', format: 'heic', width: 40, height: 28 });
+    const heicFull = canHeic ? await svc.imageFile((await byName('phone.heic')).id, 'full') : null;
+    if (heicFull) expect(heicFull.contentType).toBe('image/jpeg'); // browsers cannot show HEIC
+    // Oldest first: the 2021 EXIF date sorts before the files made today.
+    const byDate = await svc.handlers['photos.list']({ offset: 0, limit: 1000, sort: 'date-asc' });
+    expect(byDate.items.filter((p) => p.status === 'indexed')[0]!.name).toBe('exif.jpg');
+  });
+
+  it('exclusion globs take photos out of the index and back', async () => {
+    const folder = (await svc.handlers['folders.list']({}))[0]!;
+    const f = await svc.handlers['folders.setExclusions']({ id: folder.id, exclude: ['*.gif', 'more/**'] });
+    expect(f.exclude).toEqual(['*.gif', 'more/**']);
+    let names = (await svc.handlers['photos.list']({ offset: 0, limit: 1000, sort: 'name' })).items.map((p) => p.name);
+    expect(names.some((n) => n.endsWith('.gif') || n.startsWith('m') || n === 'duplicate.jpg')).toBe(false);
+    await svc.handlers['folders.setExclusions']({ id: folder.id, exclude: [] });
+    await svc.whenIdle();
+    names = (await svc.handlers['photos.list']({ offset: 0, limit: 1000, sort: 'name' })).items.map((p) => p.name);
+    expect(names).toContain('gif-0.gif');
+    expect(names).toContain('m5.jpg');
+    expect((await svc.handlers['status.get']({})).photos.indexed).toBe(GOOD + (isRoot ? 1 : 0));
   });
 
   it('never writes to the photos', () => {
@@ -202,9 +243,11 @@ describe.skipIf(!hasPack)('search', () => {
     expect(pngs.hits.map((h) => h.photo.name).sort()).toEqual(['png-0.png', 'png-1.png']);
     const folder = (await svc.handlers['folders.list']({}))[0]!;
     const inFolder = await svc.handlers['search.text']({ text: 'a photo', offset: 0, limit: 60, filters: { folderIds: [folder.id] } });
-    expect(inFolder.hits.length).toBe(19 + (isRoot ? 1 : 0));
+    expect(inFolder.hits.length).toBe(GOOD + (isRoot ? 1 : 0));
     const none = await svc.handlers['search.text']({ text: 'a photo', offset: 0, limit: 60, filters: { takenBefore: 0 } });
     expect(none.hits).toEqual([]);
+    const in2021 = await svc.handlers['search.text']({ text: 'a photo', offset: 0, limit: 60, filters: { takenAfter: Date.UTC(2021, 0, 1), takenBefore: Date.UTC(2021, 11, 31) } });
+    expect(in2021.hits.map((h) => h.photo.name)).toEqual(['exif.jpg']);
   });
 
   it('sketch uses the configured instruction (default "find a natural image of it")', async () => {
