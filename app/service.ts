@@ -164,10 +164,16 @@ export async function createService(opts: ServiceOptions): Promise<EngineService
     }
     return p;
   };
+  let bulkOpen: BulkLane | null = null;
   const bulkLane = (): Promise<BulkLane> => {
+    if (bulkOpen && !bulkOpen.embedder.alive) {
+      // Its worker died (crash, out of memory): start a fresh one; the photos stayed pending.
+      bulk = null;
+      bulkOpen = null;
+    }
     let p = bulk;
     if (!p) {
-      p = openBulk();
+      p = openBulk().then((l) => (bulkOpen = l));
       bulk = p;
       p.catch(() => {
         if (bulk === p) bulk = null;
@@ -180,6 +186,7 @@ export async function createService(opts: ServiceOptions): Promise<EngineService
     const b = bulk;
     interactive = null;
     bulk = null;
+    bulkOpen = null;
     if (i) await i.then((l) => l.rt.close()).catch(() => {});
     if (b) await b.then((l) => l.embedder.close()).catch(() => {});
   };

@@ -16,6 +16,8 @@ export interface Embedder {
   close(): Promise<void>;
   /** Why the worker thread was not used (null when it is). */
   readonly fallbackReason: string | null;
+  /** False once the lane can no longer run (its worker exited). */
+  readonly alive: boolean;
 }
 
 export async function openBulkLane(pack: ModelPack, opts: { threads: number; providers: ProviderName[] }): Promise<Embedder> {
@@ -28,6 +30,7 @@ export async function openBulkLane(pack: ModelPack, opts: { threads: number; pro
 }
 
 class InlineEmbedder implements Embedder {
+  readonly alive = true;
   constructor(
     private readonly rt: MagicLensRuntime,
     readonly fallbackReason: string | null,
@@ -57,6 +60,9 @@ class WorkerEmbedder implements Embedder {
   private seq = 0;
   private pending = new Map<number, Pending>();
   private dead: Error | null = null;
+  get alive(): boolean {
+    return this.dead === null;
+  }
 
   private constructor(
     private readonly worker: Worker,

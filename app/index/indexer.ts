@@ -67,6 +67,9 @@ export class Indexer {
   private skipped = new Set<number>();
   scanning = false;
   private noModel = false;
+  private laneFailures = 0;
+  /** Why the last run stopped early (the bulk lane failed), for diagnostics. */
+  lastError: string | null = null;
   readonly batchSize: number;
   private readonly decodeConcurrency: number;
 
@@ -110,7 +113,20 @@ export class Indexer {
       this.again = true;
       return;
     }
-    this.running = this.loop().finally(() => {
+    this.running = this.loop()
+      .then(
+        () => {
+          this.laneFailures = 0;
+        },
+        (err: unknown) => {
+          // The bulk lane died under us; its batch stayed pending. Up to three fresh starts in a
+          // row, then wait for the next kick (a lane that keeps dying must not spin forever).
+          this.laneFailures++;
+          this.lastError = (err as Error).message;
+          if (this.laneFailures < 3) this.again = true;
+        },
+      )
+      .finally(() => {
       this.running = null;
       this.current = null;
       this.emit(true);
@@ -149,7 +165,7 @@ export class Indexer {
 
   /** Pending photos this indexer could still process (false without a model). */
   hasWorkLeft(): boolean {
-    if (this.stopped || this.noModel) return false;
+    if (this.stopped || this.noModel || this.laneFailures >= 3) return false;
     return this.d.photos.pendingIds(this.skipped.size + 1).some((id) => !this.skipped.has(id));
   }
 
@@ -170,9 +186,16 @@ export class Indexer {
     this.modelId = model.embedder.modelId;
     let cursor = 0;
     const nextIds = (): number[] => {
-      const ids = this.d.photos.pendingIds(this.batchSize * 2, cursor).filter((id) => !this.skipped.has(id)).slice(0, this.batchSize);
-      if (ids.length > 0) cursor = ids[ids.length - 1]!;
-      return ids;
+      for (;;) {
+        const raw = this.d.photos.pendingIds(this.batchSize * 2, cursor);
+        if (raw.length === 0) return [];
+        const ids = raw.filter((id) => !this.skipped.has(id)).slice(0, this.batchSize);
+        if (ids.length > 0) {
+          cursor = ids[ids.length - 1]!;
+          return ids;
+        }
+        cursor = raw[raw.length - 1]!; // a window of skipped rows: look further
+      }
     };
     const refreshTotal = () => {
       this.total = this.done + this.failed + this.d.photos.countByStatus().pending - this.skipped.size;
@@ -263,13 +286,17 @@ export class Indexer {
       try {
         const r = await this.embed(rt, ok.map((p) => p.pixels));
         ok.forEach((p, j) => vecs.set(p.row.id, { clip: r.clip[j]!, target: r.target[j]! }));
-      } catch {
+      } catch (batchErr) {
+        // The lane itself died (worker crash, out of memory): not the photos' fault. Stop; the
+        // rows stay pending and the next run reopens the lane.
+        if (!rt.alive) throw batchErr;
         // One bad input must not sink the batch: retry one by one to find it.
         for (const p of ok) {
           try {
             const r = await this.embed(rt, [p.pixels]);
             vecs.set(p.row.id, { clip: r.clip[0]!, target: r.target[0]! });
           } catch (err) {
+            if (!rt.alive) throw err;
             modelErrors.set(p.row.id, `model failed: ${(err as Error).message.split('\n')[0]}`);
           }
         }

@@ -66,6 +66,24 @@ describe.skipIf(!pack)('indexing lifecycle', () => {
     expect(progress.at(-1)).toMatchObject({ state: 'idle', total: N, done: N });
   });
 
+  it('a bulk worker that dies mid-run loses nothing: a fresh one finishes the batch', async () => {
+    const more = path.join(root, 'more');
+    for (let i = 0; i < 24; i++) await writePhoto(path.join(more, `y${i}.jpg`), 900 + i, { width: 1200, height: 900 });
+    const before = indexed();
+    await svc.handlers['folders.add']({ path: more, exclude: [] });
+    await waitFor(() => indexed() > before, 30_000, 'indexing of the second folder started');
+    const lane = (await svc.bulkLane())!;
+    expect(lane.embedder.fallbackReason).toBeNull();
+    // Simulate a crash of the worker thread (as an out-of-memory kill would), mid-run.
+    expect(indexed()).toBeLessThan(before + 24);
+    await (lane.embedder as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    expect(lane.embedder.alive).toBe(false);
+    await svc.whenIdle();
+    expect(indexed()).toBe(before + 24);
+    expect((await svc.handlers['photos.errors']({ offset: 0, limit: 10 })).total).toBe(0);
+    expect((await svc.bulkLane())!.embedder.alive).toBe(true);
+  });
+
   it('switching the model re-embeds into that model\'s own tables and searches there', async () => {
     // A second pack: the same weights under another id (a different embedding space as far as
     // the store is concerned).
@@ -86,9 +104,9 @@ describe.skipIf(!pack)('indexing lifecycle', () => {
     const keys = svc.db.prepare('SELECT key, id FROM models ORDER BY key').all() as { key: number; id: string }[];
     expect(keys.map((k) => k.id)).toContain('tiny-copy-b');
     for (const k of keys) {
-      expect((svc.db.prepare(`SELECT count(*) AS n FROM vec_target_${k.key}`).get() as { n: number }).n, k.id).toBe(N);
+      expect((svc.db.prepare(`SELECT count(*) AS n FROM vec_target_${k.key}`).get() as { n: number }).n, k.id).toBe(N + 24);
     }
-    expect(indexed()).toBe(N);
+    expect(indexed()).toBe(N + 24);
     const r = await svc.handlers['search.text']({ text: 'red', offset: 0, limit: 5, filters: {} });
     expect(r.modelId).toBe('tiny-copy-b');
     const a = await svc.handlers['albums.get']({ id: album.id, offset: 0, limit: 10 });
