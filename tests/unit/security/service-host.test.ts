@@ -28,9 +28,10 @@ describe.skipIf(!goldenDir())('service host (utility process entry)', () => {
   const received: FromHost[] = [];
   let exited: number | null = null;
 
-  const next = async (pred: (m: FromHost) => boolean): Promise<FromHost> => {
-    for (let i = 0; i < 400; i++) {
-      const m = received.find(pred);
+  /** The first message matching `pred` among those received from index `from` on. */
+  const next = async (pred: (m: FromHost) => boolean, from = 0): Promise<FromHost> => {
+    for (let i = 0; i < 1200; i++) {
+      const m = received.slice(from).find(pred);
       if (m) return m;
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -85,9 +86,11 @@ describe.skipIf(!goldenDir())('service host (utility process entry)', () => {
   it('resolves image files and roots, and relays service events', async () => {
     const photos = path.join(root, 'pics');
     await writePhoto(path.join(photos, 'a.jpg'), 3, { width: 64, height: 48 });
+    const mark = received.length;
     main.postMessage({ type: 'call', callId: 4, envelope: { id: 'd', method: 'folders.add', params: { path: photos } } });
-    await next((m) => m.type === 'response' && m.callId === 4);
-    await next((m) => m.type === 'event' && m.event === 'index.progress' && (m.data as { state: string }).state === 'idle');
+    await next((m) => m.type === 'response' && m.callId === 4, mark);
+    // Indexed: an idle progress event after this folder's photo was done.
+    await next((m) => m.type === 'event' && m.event === 'index.progress' && (m.data as { state: string; done: number }).state === 'idle' && (m.data as { done: number }).done > 0, mark);
     main.postMessage({ type: 'roots', callId: 5 });
     const roots = await next((m) => m.type === 'roots' && m.callId === 5);
     expect(roots).toMatchObject({ folders: [photos] });
