@@ -73,9 +73,8 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
     return cmd ? 0 : 2;
   }
   if (cmd === 'model') {
-    const modPath = './model/cli-model.js';
-    const mod = (await import(modPath)) as { runModelCommand(a: string[], o: { dataDir: string; out: NodeJS.WritableStream; err: NodeJS.WritableStream; json: boolean }): Promise<number> };
-    return mod.runModelCommand(rest, { dataDir, out: io.out, err: io.err, json });
+    const { runModelCommand } = await import('./model/cli-model.js');
+    return runModelCommand(rest, { dataDir, out: io.out, err: io.err, json });
   }
 
   const opts = parseArgs({
@@ -267,13 +266,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
         return 0;
       }
       case 'serve': {
-        const modPath = './server.js';
-        let mod: { startServer(o: { service: EngineService; port?: number }): Promise<{ url: string; close(): Promise<void> }> };
-        try {
-          mod = (await import(modPath)) as typeof mod;
-        } catch (err) {
-          throw new Error(`the HTTP bridge (app/server.ts) is not available: ${(err as Error).message}`);
-        }
+        const mod = await import('./server.js');
         await svc.close();
         const live = await createService({ dataDir, watch: true });
         const srv = await mod.startServer({ service: live, port: int(v.port, 0) });

@@ -89,17 +89,6 @@ function packSize(p: PackInfo): number {
   return Object.values(p.manifest.files).reduce((s, f) => s + f.bytes, 0);
 }
 
-interface InstallModule {
-  installOfficialModel(opts: {
-    dataDir: string;
-    checkpoint: string;
-    vocab: string;
-    name?: string;
-    onProgress?: (p: { phase: string; done: number; total: number; message?: string }) => void;
-    signal?: AbortSignal;
-  }): Promise<{ id: string }>;
-}
-
 export async function createService(opts: ServiceOptions): Promise<EngineService> {
   const dataDir = path.resolve(opts.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
@@ -393,9 +382,9 @@ export async function createService(opts: ServiceOptions): Promise<EngineService
         emit('models.installProgress', { jobId, phase: phase as EventData<'models.installProgress'>['phase'], done, total, message });
       void (async () => {
         try {
-          const modPath = './model/install.js';
-          const mod = (await import(modPath)) as InstallModule;
-          const r = await mod.installOfficialModel({
+          // Loaded on demand: the converter is only needed while installing.
+          const { installOfficialModel } = await import('./model/install.js');
+          const r = await installOfficialModel({
             dataDir,
             checkpoint,
             vocab,
