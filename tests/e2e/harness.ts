@@ -19,6 +19,7 @@ let built: Promise<string> | null = null;
 export function buildRenderer(): Promise<string> {
   built ??= (async () => {
     const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ml-renderer-'));
+    process.once('exit', () => fs.rmSync(outDir, { recursive: true, force: true }));
     await build({ configFile: path.join(APP_ROOT, 'renderer', 'vite.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
     return outDir;
   })();
