@@ -146,8 +146,9 @@ async function main(): Promise<void> {
     for (const f of fs.readdirSync(big).filter((f) => f.endsWith('.jpg')).sort().slice(bigN)) fs.rmSync(path.join(big, f));
     log(`[index] ${bigN} 4000×3000 JPEGs ready in ${((nowMs() - tg) / 1000).toFixed(0)} s`);
     const tower = (results.tower as TowerRow[] | undefined) ?? await imageTowerThroughput(pack.dir, { batches: [8], threads: [2], minSeconds: 3, log });
-    const ceiling8 = tower.find((r) => r.threads === 2 && r.batch === 8 && r.provider === 'cpu')?.imagesPerSec ?? Number.NaN;
-    const ceilingBest = Math.max(...tower.filter((r) => r.provider === 'cpu' && r.threads === 2).map((r) => r.imagesPerSec));
+    // The ceiling is what the hardware can do: the best run, not the median (other load only ever slows a run down)
+    const ceiling8 = tower.find((r) => r.threads === 2 && r.batch === 8 && r.provider === 'cpu')?.bestImagesPerSec ?? Number.NaN;
+    const ceilingBest = Math.max(...tower.filter((r) => r.provider === 'cpu').map((r) => r.bestImagesPerSec));
     const rows: (string | number | null)[][] = [];
     const splitRows: (string | number | null)[][] = [];
     const out: Record<string, unknown> = { ceilingBatch8: ceiling8, ceilingBest };
@@ -166,7 +167,7 @@ async function main(): Promise<void> {
       out[label] = { run: r, split: s };
     }
     results.index = out;
-    printTable(`Full indexing through the Service (scan → decode → image tower → fusion → store), 2 threads; ceiling = image tower alone at batch 8: ${ceiling8.toFixed(2)} img/s (best ${ceilingBest.toFixed(2)})`,
+    printTable(`Full indexing through the Service (scan → decode → image tower → fusion → store), 2 threads; ceiling = image tower alone, 2 threads, batch 8, best run: ${ceiling8.toFixed(2)} img/s (best of any batch/threads: ${ceilingBest.toFixed(2)})`,
       ['folder', 'images', 'wall s', 'images/s', 'ratio to ceiling', 'tower+fusion img/s inside the run', 'peak RSS MiB (sampled)', 'max RSS MiB (getrusage)'], rows);
     printTable('Per-image time split, ms (decode side: the same functions the indexer calls, one image at a time; inference: measured inside the indexing run)',
       ['folder', 'read+hash', 'decode+metadata', 'thumbnail', 'preprocess (decode+resize)', 'image tower + fusion', 'store (2 vec0 rows)', 'sum', 'wall per image'], splitRows);
