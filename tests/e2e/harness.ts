@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
+import { afterAll } from 'vitest';
 import { APP_ROOT } from '../../app/paths.js';
 import { startServer, type RunningServer } from '../../app/server.js';
 import type { EngineService } from '../../app/service.js';
@@ -15,11 +16,14 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 export const ARTIFACTS = path.join(APP_ROOT, 'test-results', 'e2e');
 
 let built: Promise<string> | null = null;
+// Registered while the importing test file is collected: the build goes when that file is done.
+afterAll(async () => {
+  if (built) fs.rmSync(await built, { recursive: true, force: true });
+});
 /** Builds the renderer once per run into a temp folder (never serves a stale bundle). */
 export function buildRenderer(): Promise<string> {
   built ??= (async () => {
     const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ml-renderer-'));
-    process.once('exit', () => fs.rmSync(outDir, { recursive: true, force: true }));
     await build({ configFile: path.join(APP_ROOT, 'renderer', 'vite.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
     return outDir;
   })();
