@@ -27,6 +27,7 @@ import { contentTypeFor } from './media/formats.js';
 import { thumbPath, writeThumb } from './media/thumbs.js';
 import { specFromManifest, type PreprocessSpec } from './media/preprocess.js';
 import { ModelRegistry, type PackInfo } from './model/registry.js';
+import type { ModelPack } from './model/pack.js';
 import { defaultProviders, MagicLensRuntime } from './model/runtime.js';
 
 export interface ServiceOptions {
@@ -121,11 +122,23 @@ export async function createService(opts: ServiceOptions): Promise<EngineService
   // ---- model lanes ----
   let activeId: string | null = opts.modelId ?? registry.active();
   let providerName: string | null = null;
+  // A pack's files are verified (sha256 of every file, ~2 s for a base-size pack) once per
+  // service, not once per lane.
+  const packs = new Map<string, Promise<ModelPack>>();
+  const packFor = (id: string): Promise<ModelPack> => {
+    let p = packs.get(id);
+    if (!p) {
+      p = registry.get(id);
+      packs.set(id, p);
+      p.catch(() => packs.delete(id));
+    }
+    return p;
+  };
   let interactive: Promise<ModelLane> | null = null;
   let bulk: Promise<BulkLane> | null = null;
   const openInteractive = async (): Promise<ModelLane> => {
     if (!activeId) throw new ApiError('unavailable', 'no model pack installed: run `magiclens model install` or install one in Settings');
-    const pack = await registry.get(activeId);
+    const pack = await packFor(activeId);
     const s = getSettings();
     // One thread: queries are small (text tower, fusion head) and must not fight the bulk lane for every core.
     const rt = await MagicLensRuntime.open(pack, { threads: 1, providers: [...s.providers] });
@@ -135,7 +148,7 @@ export async function createService(opts: ServiceOptions): Promise<EngineService
   };
   const openBulk = async (): Promise<BulkLane> => {
     if (!activeId) throw new ApiError('unavailable', 'no model pack installed');
-    const pack = await registry.get(activeId);
+    const pack = await packFor(activeId);
     const s = getSettings();
     const embedder = await openBulkLane(pack, { threads: opts.threads ?? s.threads, providers: [...s.providers] });
     providerName ??= embedder.provider;
@@ -285,6 +298,7 @@ export async function createService(opts: ServiceOptions): Promise<EngineService
   const switchModel = async (id: string | null) => {
     await indexer.stop();
     await closeLanes();
+    packs.clear(); // a re-installed pack with the same id must be read again
     activeId = id;
     providerName = null;
     markStaleForActive();
@@ -393,7 +407,11 @@ export async function createService(opts: ServiceOptions): Promise<EngineService
             onProgress: (p) => progress(p.phase, p.done, p.total, p.message ?? null),
           });
           progress('done', 1, 1, `installed ${r.id}`);
-          emit('models.changed', { activeId });
+          // A newly installed real model becomes the active one unless the user chose one
+          // (the registry's rule); the library is then re-embedded with it in the background.
+          const next = registry.active();
+          if (next !== activeId || r.id === activeId) await switchModel(next);
+          else emit('models.changed', { activeId });
         } catch (err) {
           progress('error', 0, 0, (err as Error).message);
         } finally {
