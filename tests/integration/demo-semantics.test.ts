@@ -85,18 +85,23 @@ describe.skipIf(skipReason !== null)('demo pack semantics on held-out synthetic 
     expect(r1).toBeGreaterThanOrEqual(0.9);
   });
 
-  it('the instruction matters: the same photo with different instructions ranks different photos first', async () => {
-    // Pick a query photo that has two mined instructions with different targets.
+  it('the instruction matters: one photo with two instructions ranks two different photos first', async () => {
+    // Query photos that have two mined instructions leading to different targets.
     const byQuery = new Map<string, Held['queries']>();
     for (const q of held.queries) byQuery.set(q.query, [...(byQuery.get(q.query) ?? []), q]);
-    const pair = [...byQuery.values()].find((qs) => qs.length >= 2 && qs[0]!.target !== qs[1]!.target);
-    expect(pair).toBeDefined();
-    const tops = [];
-    for (const q of pair!.slice(0, 2)) {
-      const r = await svc.handlers['search.compose']({ photo: { id: idByName.get(q.query)! }, instruction: q.instruction, includeQueryPhoto: false, offset: 0, limit: 1, filters: {} });
-      tops.push(r.hits[0]!.photo.id);
+    const cases = [...byQuery.values()].filter((qs) => qs.length >= 2 && qs[0]!.target !== qs[1]!.target);
+    expect(cases.length).toBeGreaterThanOrEqual(3);
+    let differ = 0;
+    for (const qs of cases) {
+      const tops = [];
+      for (const q of qs.slice(0, 2)) {
+        const r = await svc.handlers['search.compose']({ photo: { id: idByName.get(q.query)! }, instruction: q.instruction, includeQueryPhoto: false, offset: 0, limit: 1, filters: {} });
+        tops.push(r.hits[0]!.photo.id);
+      }
+      if (tops[0] !== tops[1]) differ++;
     }
-    expect(tops[0]).not.toBe(tops[1]);
+    console.log(`demo-semantics: ${differ}/${cases.length} photos get different top results for their two instructions`);
+    expect(differ / cases.length).toBeGreaterThanOrEqual(0.8);
   });
 
   it('text search finds photos by their description (text -> CLIP image)', async () => {
