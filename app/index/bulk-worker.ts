@@ -2,6 +2,7 @@
 // synchronously on the calling thread, so an image batch run on the service's main thread would
 // stall every interactive query for the whole batch (measured: 5.6 s event-loop stall for a
 // base-size batch of 8). Here it blocks only this thread.
+import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadPack } from '../model/pack.js';
 import { MagicLensRuntime, type ProviderName } from '../model/runtime.js';
@@ -10,10 +11,23 @@ interface Init {
   packDir: string;
   threads: number;
   providers: ProviderName[];
+  lowPriority?: boolean;
 }
 
 const port = parentPort!;
 const init = workerData as Init;
+
+// Linux keeps a nice value per thread, and threads inherit it when created: lowering this
+// thread's priority before ORT builds its thread pool puts all bulk inference below interactive
+// queries in the scheduler (a query preempts a running batch instead of sharing cores with it).
+// Elsewhere setpriority(0) would lower the whole process, queries included, so only on Linux.
+if (process.platform === 'linux' && init.lowPriority !== false) {
+  try {
+    os.setPriority(0, 10);
+  } catch {
+    /* not permitted: run at normal priority */
+  }
+}
 
 try {
   // The main thread verified the pack's hashes already when it loaded it.
