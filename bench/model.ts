@@ -11,13 +11,19 @@ export interface TextRow { tokens: number; realMsP50: number; paddedMsP50: numbe
 
 export async function probeProvider(provider: 'cuda' | 'cpu', packDir: string): Promise<{ ok: boolean; message: string }> {
   if (provider === 'cpu') return { ok: true, message: 'cpu' };
+  const before = ort.env.logLevel;
   try {
     const pack = await loadPack(packDir, { verifyHashes: false });
-    const s = await ort.InferenceSession.create(pack.path('fusion.onnx'), { executionProviders: ['cuda'] });
+    // ORT reads its log level when its environment is first created: call this before any other session
+    ort.env.logLevel = 'fatal';
+    // severity 4 (fatal only): the missing-provider error is the expected answer here, not noise for stderr
+    const s = await ort.InferenceSession.create(pack.path('fusion.onnx'), { executionProviders: ['cuda'], logSeverityLevel: 4 });
     await s.release();
     return { ok: true, message: 'CUDA execution provider created' };
   } catch (e) {
     return { ok: false, message: `CUDA: not available on this machine (${((e as Error).message.split('\n')[0] ?? '').slice(0, 120)})` };
+  } finally {
+    ort.env.logLevel = before;
   }
 }
 

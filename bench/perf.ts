@@ -85,6 +85,9 @@ async function main(): Promise<void> {
   const needModel = ['knn', 'tower', 'text', 'index', 'coldstart'].some(want);
   const pack = needModel ? await packInfo() : null;
   if (pack) process.stdout.write(`model pack for the model sections: ${pack.id} (${pack.dir})\n`);
+  const cuda = pack ? await probeProvider('cuda', pack.dir) : { ok: false, message: 'not probed' };
+  results.cuda = cuda;
+  process.stdout.write(cuda.ok ? 'CUDA: available\n' : 'CUDA: not available on this machine\n');
 
   if (want('knn')) {
     // A composed query end to end: text tower on the instruction (real length) + fusion head, then the KNN
@@ -111,11 +114,9 @@ async function main(): Promise<void> {
   if (want('tower') && pack) {
     const rows: TowerRow[] = await imageTowerThroughput(pack.dir, { batches: quick ? [1, 8] : [1, 8, 32], threads: quick ? [2] : [1, 2], minSeconds: quick ? 3 : 6, log });
     const provider = String(args.get('provider') ?? 'cpu');
-    const cuda = await probeProvider('cuda', pack.dir);
-    process.stdout.write(cuda.ok ? 'CUDA: available\n' : 'CUDA: not available on this machine\n');
     if (provider === 'cuda' && cuda.ok) rows.push(...await imageTowerThroughput(pack.dir, { batches: [1, 8, 32], threads: [2], minSeconds: 3, provider: 'cuda', log }));
+    if (provider === 'cuda' && !cuda.ok) process.stdout.write('  --provider cuda: CUDA: not available on this machine, CPU rows only\n');
     results.tower = rows;
-    results.cuda = cuda;
     printTower(rows);
   }
 
