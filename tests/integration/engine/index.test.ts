@@ -18,8 +18,8 @@ const hasPack = (await tinyPackDir()) !== null;
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const convert = spawnSync('convert', ['-list', 'format'], { encoding: 'utf8' });
 const canHeic = convert.status === 0 && /HEIC\*?\s+HEIC\s+rw/.test(convert.stdout);
-/** Good photos: 12 format files + 6 + duplicate + EXIF photo (+ HEIC when an encoder exists). */
-const GOOD = 20 + (canHeic ? 1 : 0);
+/** Good photos: 12 format files + 6 + duplicate + odd name + EXIF photo (+ HEIC when an encoder exists). */
+const GOOD = 21 + (canHeic ? 1 : 0);
 const root = tempDir('ml-index-');
 const lib = path.join(root, 'library');
 let svc: EngineService;
@@ -46,6 +46,8 @@ beforeAll(async () => {
   for (let i = 0; i < 6; i++) await writePhoto(path.join(lib, 'more', `m${i}.jpg`), seed++, { width: 36, height: 36 });
   fs.copyFileSync(path.join(lib, 'jpegs', 'jpeg-0.jpg'), path.join(lib, 'more', 'duplicate.jpg'));
   fs.mkdirSync(path.join(lib, 'extra'), { recursive: true });
+  // SQL LIKE wildcards, spaces and non-ASCII in a path must not confuse folder/prefix queries.
+  await writePhoto(path.join(lib, 'extra', 'ünï cödé 100%_x [1].JPG'), 4711);
   await sharp(noise(77, 40 * 30 * 3), { raw: { width: 40, height: 30, channels: 3 } })
     .withMetadata({ orientation: 6 })
     .withExifMerge({ IFD0: { Make: 'Canon', Model: 'EOS 5D' }, IFD2: { DateTimeOriginal: '2021:07:04 12:34:56' } })
@@ -100,7 +102,7 @@ describe.skipIf(!hasPack)('initial index', () => {
   it('indexes every photo in every format, skips hidden/temp/non-photo files', async () => {
     const list = await svc.handlers['photos.list']({ offset: 0, limit: 1000, sort: 'name' });
     const names = list.items.map((p) => p.name);
-    for (const fmt of ['jpeg-0.jpg', 'png-1.png', 'webp-0.webp', 'avif-1.avif', 'tiff-0.tiff', 'gif-1.gif', 'm5.jpg', 'duplicate.jpg']) expect(names).toContain(fmt);
+    for (const fmt of ['ünï cödé 100%_x [1].JPG', 'jpeg-0.jpg', 'png-1.png', 'webp-0.webp', 'avif-1.avif', 'tiff-0.tiff', 'gif-1.gif', 'm5.jpg', 'duplicate.jpg']) expect(names).toContain(fmt);
     expect(names).not.toContain('.hidden.jpg');
     expect(names).not.toContain('x.jpg');
     expect(names.some((n) => n.includes('.part') || n.endsWith('.txt'))).toBe(false);
