@@ -158,7 +158,10 @@ export async function createService(opts: ServiceOptions): Promise<EngineService
   const lane = (_kind: 'interactive'): Promise<ModelLane> => {
     let p = interactive;
     if (!p) {
-      p = openInteractive();
+      p = openInteractive().catch((err: unknown) => {
+        if (err instanceof ApiError) throw err;
+        throw new ApiError('unavailable', `model ${activeId} cannot be loaded: ${(err as Error).message}`);
+      });
       interactive = p;
       p.catch(() => {
         if (interactive === p) interactive = null; // retry on the next call
