@@ -1,7 +1,7 @@
 // Search filters → the candidate photo ids (indexed photos only). Dates filter on the EXIF date,
 // falling back to the file's mtime for photos without one (the same order the grid uses).
 import type { SearchFilters } from '../api/contract.js';
-import type { Db } from '../store/db.js';
+import { stmt, type Db } from '../store/db.js';
 
 export function hasFilters(f: SearchFilters | undefined): boolean {
   return !!f && (f.folderIds !== undefined || f.takenAfter !== undefined || f.takenBefore !== undefined || f.formats !== undefined);
@@ -26,7 +26,7 @@ export function candidateIds(db: Db, f: SearchFilters): number[] {
     where.push('format IN (SELECT value FROM json_each(?))');
     args.push(JSON.stringify(f.formats.map(normaliseFormat)));
   }
-  return (db.prepare(`SELECT id FROM photos WHERE ${where.join(' AND ')}`).all(...args) as { id: number }[]).map((r) => r.id);
+  return stmt(db, `SELECT id FROM photos WHERE ${where.join(' AND ')}`).pluck().all(...args) as number[];
 }
 
 /** "jpg" and "JPEG" mean jpeg; "heif" means heic (how formats are stored). */

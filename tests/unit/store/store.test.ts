@@ -70,6 +70,10 @@ describe('vector store', () => {
     const filtered = v.knn(a, 'target', new Float32Array([1, 0, 0, 0]), 10, [3, 2]);
     expect(filtered.map((h) => h.id)).toEqual([2, 3]);
     expect(filtered[0]!.score).toBeCloseTo(hits[1]!.score, 6);
+    // Above vec0's k limit (4096) both paths fall back to an exact scan with the same answer.
+    expect(v.knn(a, 'target', new Float32Array([1, 0, 0, 0]), 5000, [3, 2]).map((h) => h.id)).toEqual([2, 3]);
+    expect(v.knn(a, 'target', new Float32Array([1, 0, 0, 0]), 5000).map((h) => h.id)).toEqual([1, 2, 3]);
+    expect(v.knn(a, 'target', new Float32Array([1, 0, 0, 0]), 5, [])).toEqual([]);
     expect(Array.from(v.get(a, 'target', 3)!)).toEqual([0, 0, 1, 0]);
     v.deletePhoto(1);
     expect(v.get(a, 'target', 1)).toBeUndefined();
