@@ -3,7 +3,7 @@
 //   --only a,b              sections: bandwidth,knn,tower,text,index,rescan,coldstart
 //   --pack DIR              pack for the model sections (default: a base-shape random-weight pack, built once)
 //   --provider cuda         also run the image tower on CUDA where onnxruntime has it
-//   --index-images N        fashion subset size (default 300; quick 60)   --big-images N (default 16; quick 6)
+//   --index-images N        fashion subset size (default 200; quick 60)   --big-images N (default 16; quick 6)
 //   --rescan-files N        files for the rescan test (default 100000; quick 20000)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
   }
 
   if (want('tower') && pack) {
-    const rows: TowerRow[] = await imageTowerThroughput(pack.dir, { batches: quick ? [1, 8] : [1, 8, 32], threads: quick ? [2] : [1, 2], minSeconds: quick ? 3 : 6, log });
+    const rows: TowerRow[] = await imageTowerThroughput(pack.dir, { batches: quick ? [1, 8] : [1, 8, 32], threads: quick ? [2] : [1, 2], minSeconds: quick ? 3 : 4, log });
     const provider = String(args.get('provider') ?? 'cpu');
     if (provider === 'cuda' && cuda.ok) rows.push(...await imageTowerThroughput(pack.dir, { batches: [1, 8, 32], threads: [2], minSeconds: 3, provider: 'cuda', log }));
     if (provider === 'cuda' && !cuda.ok) process.stdout.write('  --provider cuda: CUDA: not available on this machine, CPU rows only\n');
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
   let indexedDataDir: string | null = null;
   if ((want('index') || want('coldstart')) && pack) {
     const fashion = path.join(sharedDir(), 'datasets', 'fashion', 'images');
-    const n = Number(args.get('index-images') ?? (quick ? 60 : 300));
+    const n = Number(args.get('index-images') ?? (quick ? 60 : 200));
     const sub = path.join(os.tmpdir(), `magiclens-bench-fashion-${n}`);
     if (fs.existsSync(fashion) && !fs.existsSync(path.join(sub, '.complete'))) {
       fs.rmSync(sub, { recursive: true, force: true });
@@ -204,16 +204,16 @@ async function main(): Promise<void> {
 
 /** States which store configuration the figures favour, and why (the rule is written out, not hidden in a number). */
 function printStoreChoice(rows: VariantResult[]): void {
-  const at = (n: number, name: string) => rows.find((r) => r.n === n && r.variant.startsWith(name));
   const lines: string[] = [];
   for (const n of [...new Set(rows.map((r) => r.n))]) {
-    const exact = at(n, 'sqlite-vec float, L2');
-    const i8r = at(n, 'sqlite-vec int8 → float rerank');
-    const bitr = rows.find((r) => r.n === n && r.variant.includes('bit → float rerank (4×k)'));
+    const exact = rows.find((r) => r.n === n && r.variant.startsWith('sqlite-vec float, L2'));
     if (!exact) continue;
-    lines.push(`  ${n.toLocaleString('en-US')}: exact ${exact.p50.toFixed(1)} ms; int8+rerank ${i8r ? `${i8r.p50.toFixed(1)} ms, recall ${i8r.recallRandom?.toFixed(2)}` : '–'}; bit+rerank ${bitr ? `${bitr.p50.toFixed(1)} ms, recall ${bitr.recallRandom?.toFixed(2)}` : '–'}`);
+    const quantised = rows.filter((r) => r.n === n && r.variant.includes('→ float rerank'));
+    const fmt = (r: VariantResult) => `${r.variant.replace('sqlite-vec ', '')} ${r.p50.toFixed(1)} ms, recall ${(r.recallRandom ?? 0).toFixed(2)}`;
+    const winner = quantised.filter((r) => (r.recallRandom ?? 0) >= 0.95 && r.p50 * 2 <= exact.p50).sort((a, b) => a.p50 - b.p50)[0];
+    lines.push(`  ${n.toLocaleString('en-US')}: exact float ${exact.p50.toFixed(1)} ms; ${quantised.map(fmt).join('; ')} → ${winner ? winner.variant : 'exact float'}`);
   }
-  process.stdout.write(`\nStore default from these figures (exact unless a quantised variant keeps recall@50 ≥ 0.95 and is ≥ 2× faster):\n${lines.join('\n')}\n`);
+  process.stdout.write(`\nStore default from these figures (rule: exact float unless a quantised+rerank variant keeps recall@50 ≥ 0.95 AND is ≥ 2× faster):\n${lines.join('\n')}\n`);
 }
 
 main().catch((e: Error) => { process.stderr.write(`bench:perf: ${e.stack ?? e.message}\n`); process.exitCode = 1; });
