@@ -74,10 +74,13 @@ export class AlbumRepo {
 
   /** Replace the whole membership (after a full search). */
   setMembers(id: number, members: { id: number; score: number }[]): void {
-    stmt(this.db, 'DELETE FROM album_photos WHERE album_id = ?').run(id);
-    const ins = stmt(this.db, 'INSERT INTO album_photos (album_id, photo_id, score) VALUES (?, ?, ?)');
-    for (const m of members) ins.run(id, m.id, m.score);
-    stmt(this.db, 'UPDATE albums SET updated_at = ? WHERE id = ?').run(Date.now(), id);
+    // One transaction (a savepoint when nested in the indexer's batch): never a half-written album.
+    this.db.transaction(() => {
+      stmt(this.db, 'DELETE FROM album_photos WHERE album_id = ?').run(id);
+      const ins = stmt(this.db, 'INSERT INTO album_photos (album_id, photo_id, score) VALUES (?, ?, ?)');
+      for (const m of members) ins.run(id, m.id, m.score);
+      stmt(this.db, 'UPDATE albums SET updated_at = ? WHERE id = ?').run(Date.now(), id);
+    })();
   }
   members(id: number, offset: number, limit: number): { id: number; score: number }[] {
     return stmt(this.db, 'SELECT photo_id AS id, score FROM album_photos WHERE album_id = ? ORDER BY score DESC, photo_id LIMIT ? OFFSET ?')
