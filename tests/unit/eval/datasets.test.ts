@@ -10,7 +10,8 @@ import { DATASETS } from '../../../app/eval/datasets/index.js';
 import { DatasetError, MODE_LABEL } from '../../../app/eval/datasets/common.js';
 import { joinCaptions } from '../../../app/eval/datasets/fashioniq.js';
 import { tinyPackDir } from '../../helpers/tiny-pack.js';
-import { makeCirco, makeCirr, makeDtin, makeFashionIQ, makeGenecis, makeSketch } from './synthetic-layouts.js';
+import { makeCirco, makeCirr, makeDtin, makeFashion, makeFashionIQ, makeGenecis, makeHeldOut, makeSketch } from './synthetic-layouts.js';
+import { fashionQueries, readFashionLabels } from '../../../app/eval/datasets/fashion.js';
 
 const pack = await tinyPackDir();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ml-eval-layouts-'));
@@ -93,6 +94,47 @@ describe.skipIf(!pack)('benchmark runners on synthetic layouts (tiny pack)', () 
     expect(t.gallery).toBe(9);
     // 3 relevant photos, all at the top: AP@200 = 1; P@200 = 3/200
     expect(imageRow(t)).toEqual([100, 1.5]);
+  });
+
+  it('held-out world (make_heldout.py layout): the query photo is excluded, its copy is the first positive', async () => {
+    const root = path.join(tmp, 'heldout');
+    await makeHeldOut(root);
+    const t = await DATASETS.heldout!.run({ root, model });
+    expect(t.columns).toEqual(['R@1', 'R@5', 'R@10', 'R@50', 'mAP@5', 'mAP@10', 'mAP@50']);
+    expect(t.gallery).toBe(12);
+    expect(imageRow(t)).toEqual(Array(7).fill(100));
+  });
+
+  it('fashion label-derived queries: relevant sets follow the labels; captions are text-only rows', async () => {
+    const root = path.join(tmp, 'fashion');
+    await makeFashion(root);
+    const items = readFashionLabels(path.join(root, 'labels.csv'));
+    expect(items).toHaveLength(45);
+    const qs = fashionQueries(items, { perTask: 6 });
+    expect(qs.filter((q) => q.task === 'recolour')).toHaveLength(6);
+    const byId = new Map(items.map((it) => [it.id, it]));
+    for (const q of qs.filter((x) => x.task === 'recolour')) {
+      const ref = byId.get(q.reference!)!;
+      const rel = q.relevant.map((id) => byId.get(id)!);
+      expect(new Set(rel.map((r) => r.articleType))).toEqual(new Set([ref.articleType]));
+      expect(rel.every((r) => r.baseColour !== ref.baseColour)).toBe(true);
+      expect(q.text).toMatch(/^the same (shirts|t-shirts|watches) but in (black|navy blue|red)$/);
+      expect(q.relevant).toHaveLength(5);
+    }
+    for (const q of qs.filter((x) => x.task === 'retype')) {
+      const ref = byId.get(q.reference!)!;
+      const rel = q.relevant.map((id) => byId.get(id)!);
+      expect(rel.every((r) => r.baseColour === ref.baseColour && r.articleType !== ref.articleType)).toBe(true);
+    }
+    expect(fashionQueries(items, { perTask: 6 })).toEqual(qs); // seeded: the same queries on every run
+    const t = await DATASETS.fashion!.run({ root, model, limit: 4 });
+    expect(t.rows.map((r) => r.label)).toEqual([
+      ...['recolour', 'retype'].flatMap((task) => [MODE_LABEL.composed, MODE_LABEL.text, MODE_LABEL.image].map((m) => `${task}: ${m}`)),
+      `caption: ${MODE_LABEL.text}`,
+    ]);
+    for (const r of t.rows) for (const v of r.values) { expect(v).toBeGreaterThanOrEqual(0); expect(v).toBeLessThanOrEqual(100); }
+    fs.writeFileSync(path.join(root, 'bad.csv'), 'id,articleType,baseColour,productDisplayName,gender\n1,"Shirts",Red,x,Men\n');
+    expect(() => readFashionLabels(path.join(root, 'bad.csv'))).toThrow(/quoted fields/);
   });
 
   it('a missing annotation file is a clear DatasetError naming the file', async () => {

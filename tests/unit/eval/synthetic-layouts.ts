@@ -152,3 +152,32 @@ export async function makeSketch(root: string, classes = ['cat', 'cup', 'zebra']
   fs.mkdirSync(path.join(root, 'zeroshot1'), { recursive: true });
   fs.writeFileSync(path.join(root, 'zeroshot1', 'cname_cid_zero.txt'), classes.map((c, i) => `${c} ${i}`).join('\n') + '\n');
 }
+
+/** labels.csv + images/<id>.jpg like the fashion product collection: types × colours × items. */
+export async function makeFashion(root: string, types = ['Shirts', 'Tshirts', 'Watches'], colours = ['Black', 'Navy Blue', 'Red'], perGroup = 5): Promise<void> {
+  const lines = ['id,gender,masterCategory,subCategory,articleType,baseColour,season,year,usage,productDisplayName'];
+  let id = 1000;
+  for (const t of types) for (const c of colours) for (let i = 0; i < perGroup; i++) {
+    id++;
+    await noiseImage(path.join(root, 'images', `${id}.jpg`), 24, 'jpg');
+    lines.push(`${id},Men,Apparel,Topwear,${t},${c},Fall,2011,Casual,Brand ${id} Men ${c} ${t}`);
+  }
+  fs.writeFileSync(path.join(root, 'labels.csv'), lines.join('\n') + '\n');
+}
+
+/** make_heldout.py's layout: every query's first positive is a copy of the query photo under another name. */
+export async function makeHeldOut(root: string, nQueries = 4): Promise<void> {
+  const photos: { file: string }[] = [];
+  const queries = [];
+  for (let q = 0; q < nQueries; q++) {
+    const query = `p${q}-q.png`;
+    const pos = `p${q}-t.png`;
+    await noiseImage(path.join(root, query));
+    copy(path.join(root, query), path.join(root, pos));
+    const other = `p${q}-o.png`;
+    await noiseImage(path.join(root, other));
+    photos.push({ file: query }, { file: pos }, { file: other });
+    queries.push({ query, instruction: 'the same in red', target: pos, positives: [pos] });
+  }
+  json(path.join(root, 'queries.json'), { world_seed: 1, pages: nQueries, photos, queries });
+}
