@@ -7,6 +7,7 @@
 // ~2 s on 2 cores); the cost is a second copy of the graphs in memory (~0.7 GB for base), which
 // the lanes only pay once the bulk lane is actually needed.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ApiError, type EventData, type EventEnvelope, type EventName, type Folder, type Handlers, type IndexProgress, type ModelInfo, type Settings } from './api/contract.js';
 import { Settings as SettingsSchema } from './api/schemas.js';
@@ -74,7 +75,10 @@ export interface EngineService extends Service {
 const DEFAULT_SKETCH_INSTRUCTION = 'find a natural image of it';
 
 function defaultSettings(threads?: number): Settings {
-  return { threads: threads ?? 2, providers: defaultProviders(), theme: 'system', sketchInstruction: DEFAULT_SKETCH_INSTRUCTION };
+  // Every core for the bulk lane: it runs below interactive work (nice 10 on Linux), so it only
+  // takes what queries leave. Capped: ORT's scaling flattens past ~8 intra-op threads.
+  const cores = Math.min(8, Math.max(1, os.availableParallelism()));
+  return { threads: threads ?? cores, providers: defaultProviders(), theme: 'system', sketchInstruction: DEFAULT_SKETCH_INSTRUCTION };
 }
 
 function appVersion(): string {
