@@ -37,8 +37,10 @@ export interface ServiceOptions {
   threads?: number;
   watch?: boolean /* chokidar on (default true) */;
   modelId?: string;
-  /** Engine tuning (tests): image batch size, watcher stability and rename grace periods. */
+  /** Engine tuning (tests): image batch size, watcher stability and rename grace periods,
+   *  how long an idle bulk lane keeps its model loaded. */
   batchSize?: number;
+  bulkIdleMs?: number;
   stabilityMs?: number;
   graceMs?: number;
 }
@@ -73,6 +75,7 @@ export interface EngineService extends Service {
 }
 
 const DEFAULT_SKETCH_INSTRUCTION = 'find a natural image of it';
+const BULK_IDLE_MS = 60_000;
 
 function defaultSettings(threads?: number): Settings {
   // Every core for the bulk lane: it runs below interactive work (nice 10 on Linux), so it only
@@ -174,6 +177,7 @@ export async function createService(opts: ServiceOptions): Promise<EngineService
     return p;
   };
   let bulkOpen: BulkLane | null = null;
+  let bulkIdleTimer: NodeJS.Timeout | null = null;
   const bulkLane = (): Promise<BulkLane> => {
     if (bulkOpen && !bulkOpen.embedder.alive) {
       // Its worker died (crash, out of memory): start a fresh one; the photos stayed pending.
@@ -240,6 +244,20 @@ export async function createService(opts: ServiceOptions): Promise<EngineService
       for (const e of evs) emit('albums.changed', e);
     },
     emitProgress: (p) => emit('index.progress', p),
+    onIdle: () => {
+      // The bulk lane holds a second copy of the model (~0.7 GB for base): let it go after a
+      // quiet minute; the next indexing run reopens it (a second or two).
+      if (bulkIdleTimer) clearTimeout(bulkIdleTimer);
+      bulkIdleTimer = setTimeout(() => {
+        bulkIdleTimer = null;
+        if (indexer.isRunning) return;
+        const b = bulk;
+        bulk = null;
+        bulkOpen = null;
+        if (b) void b.then((l) => l.embedder.close()).catch(() => {});
+      }, opts.bulkIdleMs ?? BULK_IDLE_MS);
+      bulkIdleTimer.unref();
+    },
   });
 
   const library = new Library(
@@ -542,6 +560,7 @@ export async function createService(opts: ServiceOptions): Promise<EngineService
     async close() {
       if (closed) return;
       closed = true;
+      if (bulkIdleTimer) clearTimeout(bulkIdleTimer);
       for (const ac of installs.values()) ac.abort();
       await library.close();
       await indexer.stop();

@@ -40,6 +40,8 @@ export interface IndexerDeps {
   /** After each batch commit. */
   onBatchCommitted(ids: number[]): void;
   emitProgress(p: IndexProgress): void;
+  /** A run ended with nothing more to do (the service may release the bulk lane). */
+  onIdle?(): void;
   batchSize?: number;
   decodeConcurrency?: number;
 }
@@ -133,6 +135,8 @@ export class Indexer {
       if (this.again && !this.stopped) {
         this.again = false;
         this.kick();
+      } else {
+        this.d.onIdle?.();
       }
     });
   }
@@ -148,6 +152,10 @@ export class Indexer {
     for (const w of this.resumeWaiters.splice(0)) w();
     this.emit(true);
     return this.progress();
+  }
+
+  get isRunning(): boolean {
+    return this.running !== null;
   }
 
   get isPaused(): boolean {

@@ -18,7 +18,7 @@ const indexed = () => (svc.db.prepare(`SELECT count(*) AS n FROM photos WHERE st
 beforeAll(async () => {
   if (!pack) return;
   for (let i = 0; i < N; i++) await writePhoto(path.join(lib, `x${i}.jpg`), 300 + i, { width: 400, height: 300 });
-  svc = (await tinyService(root, { batchSize: 2 }))!;
+  svc = (await tinyService(root, { batchSize: 2, bulkIdleMs: 1500 }))!;
 });
 afterAll(async () => {
   await svc?.close();
@@ -84,6 +84,20 @@ describe.skipIf(!pack)('indexing lifecycle', () => {
     expect((await svc.bulkLane())!.embedder.alive).toBe(true);
   });
 
+  it('releases the idle bulk lane (its model copy) and reopens it for the next run', async () => {
+    await svc.whenIdle();
+    const old = (await svc.bulkLane())!.embedder;
+    await svc.handlers['folders.rescan']({});
+    await svc.whenIdle(); // a run with nothing to do ends idle too
+    await waitFor(() => !old.alive, 10_000, 'idle bulk lane released');
+    await writePhoto(path.join(lib, 'late.jpg'), 4321, { width: 64, height: 48 });
+    await svc.handlers['folders.rescan']({});
+    await svc.scansIdle();
+    await svc.whenIdle();
+    expect(svc.db.prepare(`SELECT status FROM photos WHERE path = ?`).pluck().get(path.join(lib, 'late.jpg'))).toBe('indexed');
+    expect((await svc.bulkLane())!.embedder.alive).toBe(true);
+  });
+
   it('switching the model re-embeds into that model\'s own tables and searches there', async () => {
     // A second pack: the same weights under another id (a different embedding space as far as
     // the store is concerned).
@@ -104,9 +118,9 @@ describe.skipIf(!pack)('indexing lifecycle', () => {
     const keys = svc.db.prepare('SELECT key, id FROM models ORDER BY key').all() as { key: number; id: string }[];
     expect(keys.map((k) => k.id)).toContain('tiny-copy-b');
     for (const k of keys) {
-      expect((svc.db.prepare(`SELECT count(*) AS n FROM vec_target_${k.key}`).get() as { n: number }).n, k.id).toBe(N + 24);
+      expect((svc.db.prepare(`SELECT count(*) AS n FROM vec_target_${k.key}`).get() as { n: number }).n, k.id).toBe(N + 25);
     }
-    expect(indexed()).toBe(N + 24);
+    expect(indexed()).toBe(N + 25);
     const r = await svc.handlers['search.text']({ text: 'red', offset: 0, limit: 5, filters: {} });
     expect(r.modelId).toBe('tiny-copy-b');
     const a = await svc.handlers['albums.get']({ id: album.id, offset: 0, limit: 10 });
