@@ -27,12 +27,13 @@ def main(argv=None):
     ap.add_argument('checkpoint')
     ap.add_argument('vocab')
     ap.add_argument('--pages', type=int, default=24, help='first N test pages (24 = the integration test set)')
+    ap.add_argument('--split', default='test', choices=['train', 'val', 'test'])
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     params = load_checkpoint(args.checkpoint)
     model = MagicLens(config_from_params(params), {k: torch.from_numpy(v) for k, v in params.items()})
     tok = Tokenizer.from_file(args.vocab)
-    pages = [make_page(WORLD_SEED, i, 'test') for i in range(args.pages)]
+    pages = [make_page(WORLD_SEED, i, args.split) for i in range(args.pages)]
     split = build_split(pages, WORLD_SEED, model.config.image_size, TemplateWriter(3), mining_seed=13)
     print(json.dumps(evaluate(model, tok, split)))
 

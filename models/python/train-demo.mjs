@@ -23,7 +23,7 @@ console.log(`demo pack written to models/packs/demo in ${((Date.now() - t0) / 10
 
 if (ablation) {
   const noQn = path.join(root, '.tmp', 'demo-train-no-qn');
-  run(python, [path.join(here, 'train_demo.py'), '--out', noQn, '--no-query-negatives', '--clip-from', path.join(work, 'clip_stage.pt')]);
+  run(python, [path.join(here, 'train_demo.py'), '--out', noQn, '--no-query-negatives', '--clip-from', work]);
   const rows = [['with query negatives', work], ['without query negatives', noQn]].map(([label, dir]) => {
     const m = JSON.parse(fs.readFileSync(path.join(dir, 'metrics.json'), 'utf8')).test;
     return `| ${label} | ${m['R@1'].toFixed(3)} | ${m['R@5'].toFixed(3)} | ${m['mAP@5'].toFixed(3)} | ${m.query_first.toFixed(3)} | ${m['t2i_R@1'].toFixed(3)} |`;

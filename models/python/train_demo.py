@@ -54,10 +54,11 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument('--out', required=True, help='folder for demo_checkpoint.pkl, vocab.txt.gz, metrics.json')
     ap.add_argument('--no-query-negatives', action='store_true', help='ablation: train without query negatives')
-    ap.add_argument('--clip-from', help='reuse a CLIP-stage checkpoint (clip_stage.pt) instead of training it')
+    ap.add_argument('--clip-from', help='reuse the CLIP stage and world data of an earlier run (its --out folder)')
     ap.add_argument('--scale', type=float, default=1.0, help='fraction of the world to use (quick runs)')
     ap.add_argument('--clip-epochs', type=int, default=None)
     ap.add_argument('--ml-epochs', type=int, default=None)
+    ap.add_argument('--ml', default='', help='MagicLens-stage overrides for experiments, e.g. "batch=512,lr_new=5e-4"')
     args = ap.parse_args(argv)
 
     torch.set_num_threads(1)
@@ -76,9 +77,14 @@ def main(argv=None):
     n = {k: max(4, int(v * args.scale)) for k, v in SIZES.items()}
     world = make_world(WORLD_SEED, n['train'], n['val'], n['test'])
     cfg = CONFIGS['demo']
-    train = build_split(world['train'], WORLD_SEED, cfg.image_size, ins.TemplateWriter(1), mining_seed=11)
-    val = build_split(world['val'], WORLD_SEED, cfg.image_size, ins.TemplateWriter(2), mining_seed=12)
-    test = build_split(world['test'], WORLD_SEED, cfg.image_size, ins.TemplateWriter(3), mining_seed=13)
+    cached = os.path.join(args.clip_from, 'splits.pt') if args.clip_from else None
+    if cached and os.path.exists(cached):  # the world is deterministic: reuse the rendered splits
+        train, val, test = torch.load(cached)
+    else:
+        train = build_split(world['train'], WORLD_SEED, cfg.image_size, ins.TemplateWriter(1), mining_seed=11)
+        val = build_split(world['val'], WORLD_SEED, cfg.image_size, ins.TemplateWriter(2), mining_seed=12)
+        test = build_split(world['test'], WORLD_SEED, cfg.image_size, ins.TemplateWriter(3), mining_seed=13)
+        torch.save((train, val, test), cached or os.path.join(args.out, 'splits.pt'))
     log(f'world: {n} pages; train {len(train.pictures)} pictures / {len(train.triplets)} triplets '
         f'(mining {dataclasses.asdict(train.stats)}); val {len(val.triplets)}; test {len(test.triplets)} '
         f'[{time.time() - t_start:.0f}s]')
@@ -96,7 +102,7 @@ def main(argv=None):
     if args.clip_epochs is not None:
         clip_cfg.epochs = args.clip_epochs
     if args.clip_from:
-        model.load_state_dict(torch.load(args.clip_from))
+        model.load_state_dict(torch.load(os.path.join(args.clip_from, 'clip_stage.pt')))
         log(f'CLIP stage: loaded {args.clip_from}')
     else:
         t0 = time.time()
@@ -111,9 +117,14 @@ def main(argv=None):
     ml_cfg = MagicLensStage(query_negatives=not args.no_query_negatives)
     if args.ml_epochs is not None:
         ml_cfg.max_epochs = args.ml_epochs
+    for kv in filter(None, args.ml.split(',')):
+        k, v = kv.split('=')
+        setattr(ml_cfg, k, type(getattr(ml_cfg, k))(float(v) if '.' in v or 'e' in v else int(v)))
     t0 = time.time()
     log(f'MagicLens stage: {ml_cfg}')
-    info = train_magiclens(model, tok, train, val, ml_cfg, gen, caption_pairs(train, np.random.default_rng(6)), log)
+    # Its own generator, so that a run reusing the CLIP stage (--clip-from) trains exactly as a full run.
+    ml_gen = torch.Generator().manual_seed(4321)
+    info = train_magiclens(model, tok, train, val, ml_cfg, ml_gen, caption_pairs(train, np.random.default_rng(6)), log)
     log(f'MagicLens stage done in {time.time() - t0:.0f}s: {info}')
     metrics = evaluate(model, tok, test)
     log(f'test ({"with" if ml_cfg.query_negatives else "without"} query negatives): {json.dumps(metrics)}')

@@ -10,17 +10,19 @@ from .world import caption
 
 
 @torch.no_grad()
-def embed_pool(model: MagicLens, tok: Tokenizer, pixels: torch.Tensor, batch: int = 256):
-    img = torch.cat([model.encode_image(pixels[i:i + batch]) for i in range(0, len(pixels), batch)])
+def embed_pool(model: MagicLens, tok: Tokenizer, pixels: torch.Tensor, batch: int = 256, image_embeds=None):
+    img = image_embeds if image_embeds is not None else \
+        torch.cat([model.encode_image(pixels[i:i + batch]) for i in range(0, len(pixels), batch)])
     empty = model.encode_text(tok.encode_batch(['']))
     target = normalize(model.fuse(img, empty.expand(len(img), -1)))
     return img, target
 
 
 @torch.no_grad()
-def evaluate(model: MagicLens, tok: Tokenizer, split, batch: int = 256) -> Dict[str, float]:
+def evaluate(model: MagicLens, tok: Tokenizer, split, batch: int = 256, image_embeds=None) -> Dict[str, float]:
+    """`image_embeds`: the split's CLIP image embeddings when the image tower is frozen (saves recomputing)."""
     model.eval()
-    img, target = embed_pool(model, tok, split.pixels, batch)
+    img, target = embed_pool(model, tok, split.pixels, batch, image_embeds)
     keys = [p.obj.key() if p.obj is not None else None for p in split.pictures]
     r1 = r5 = ap = qfirst = 0.0
     by_rel = {}

@@ -176,6 +176,7 @@ def train_magiclens(model: MagicLens, tok: Tokenizer, train, val, cfg: MagicLens
     for p in frozen:
         p.requires_grad_(False)
     image_embeds = None if cfg.train_image_tower else _image_embeds(model, train.pixels)
+    val_embeds = None if cfg.train_image_tower else _image_embeds(model, val.pixels)
     # Training-only temperature (the official checkpoint has no slot for it): tau = exp(-log_inv_temp).
     log_inv_temp = torch.nn.Parameter(torch.tensor(math.log(1.0 / cfg.temperature)))
     groups = _groups(new, cfg.weight_decay) + _groups(reused, cfg.weight_decay) + \
@@ -210,7 +211,7 @@ def train_magiclens(model: MagicLens, tok: Tokenizer, train, val, cfg: MagicLens
                 log_inv_temp.clamp_(max=math.log(100))
             tot += loss.item()
             step += 1
-        m = evaluate(model, tok, val)
+        m = evaluate(model, tok, val, image_embeds=val_embeds)
         log(f'  magiclens epoch {epoch + 1}/{cfg.max_epochs}: loss {tot / max(1, steps_per_epoch):.4f} '
             f'tau {math.exp(-log_inv_temp.item()):.4f} val R@1 {m["R@1"]:.3f} R@5 {m["R@5"]:.3f} '
             f'mAP@5 {m["mAP@5"]:.3f} query-first {m["query_first"]:.3f} t2i {m["t2i_R@1"]:.3f} ({time.time() - t0:.0f}s)')

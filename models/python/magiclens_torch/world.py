@@ -156,7 +156,7 @@ def _background(bg: str, style: str, rng: np.random.Generator, S: int) -> np.nda
 
 
 def _layout(o: Obj, rng: np.random.Generator, S: int):
-    base = {1: .30, 2: .21, 3: .17}[o.count] * (1.0 if o.size == "big" else .5)
+    base = {1: .30, 2: .22, 3: .17}[o.count] * (1.0 if o.size == "big" else .65)
     r = base * S * rng.uniform(.93, 1.07)
     pts = []
     for _ in range(500):
@@ -165,8 +165,9 @@ def _layout(o: Obj, rng: np.random.Generator, S: int):
         cx, cy = rng.uniform(r + 4, S - r - 4, 2)
         if all((cx - a) ** 2 + (cy - b) ** 2 > (2.05 * r) ** 2 for a, b in pts):
             pts.append((cx, cy))
-    while len(pts) < o.count:  # fallback: a row
-        pts.append((S * (len(pts) + 1) / (o.count + 1), S / 2))
+    if len(pts) < o.count:  # fallback: a row, shrunk so that the objects never overlap (counts stay countable)
+        r = min(r, S / (o.count + 1) / 2.1)
+        pts = [(S * (k + 1) / (o.count + 1), S / 2) for k in range(o.count)]
     rot = rng.uniform(-.35, .35)
     return r, pts, rot
 

@@ -141,6 +141,30 @@ class LossTest(unittest.TestCase):
         self.model.zero_grad()
 
 
+class DeterminismTest(unittest.TestCase):
+    def test_training_is_bit_reproducible(self):
+        from magiclens_torch.data import caption_pairs
+        from magiclens_torch.train import ClipStage, train_clip, train_magiclens
+        torch.use_deterministic_algorithms(True)
+        pages = make_world(8, 40, 8, 0)
+        train = build_split(pages['train'], 8, SMALL.image_size, ins.TemplateWriter(0), 0)
+        val = build_split(pages['val'], 8, SMALL.image_size, ins.TemplateWriter(1), 1)
+        tok = Tokenizer(learn_bpe([p.alt for p in train.pictures] + [t[1] for t in train.triplets], 100))
+
+        def run():
+            m = MagicLens(dataclasses.replace(SMALL, vocab_size=tok.size), seed=2)
+            g = torch.Generator().manual_seed(3)
+            caps = caption_pairs(train, np.random.default_rng(4))
+            train_clip(m, tok, train, caps, ClipStage(epochs=1, batch=32, warmup_steps=2), g, log=lambda s: None)
+            train_magiclens(m, tok, train, val, MagicLensStage(max_epochs=2, batch=16, warmup_steps=2), g, caps,
+                            log=lambda s: None)
+            return m.flat_params()
+
+        a, b = run(), run()
+        for k in a:
+            self.assertTrue(torch.equal(a[k], b[k]), k)
+
+
 class CheckpointTest(unittest.TestCase):
     def test_save_load_infers_config(self):
         m = MagicLens(SMALL, seed=3)
