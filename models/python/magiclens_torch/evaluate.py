@@ -24,7 +24,7 @@ def evaluate(model: MagicLens, tok: Tokenizer, split, batch: int = 256, image_em
     model.eval()
     img, target = embed_pool(model, tok, split.pixels, batch, image_embeds)
     keys = [p.obj.key() if p.obj is not None else None for p in split.pictures]
-    r1 = r5 = ap = qfirst = 0.0
+    r1 = r5 = ap = qfirst = r1_incl = 0.0
     by_rel = {}
     n = len(split.triplets)
     for s in range(0, n, batch):
@@ -35,6 +35,8 @@ def evaluate(model: MagicLens, tok: Tokenizer, split, batch: int = 256, image_em
         scores = q @ target.T
         # The paper's failure mode without query negatives: the query picture itself comes first.
         qfirst += float((scores.argmax(1) == qi).sum())
+        best_incl = scores.argmax(1)  # R@1 when the query photo stays in the pool (the paper's failure mode)
+        r1_incl += sum(keys[int(b)] == keys[c[2]] for b, c in zip(best_incl, chunk))
         # Ranking as the app shows it: the query photo itself is left out (its duplicates stay).
         scores[torch.arange(len(chunk)), qi] = float('-inf')
         top = scores.topk(5, dim=1).indices
@@ -66,6 +68,7 @@ def evaluate(model: MagicLens, tok: Tokenizer, split, batch: int = 256, image_em
     t = normalize(torch.cat([model.encode_text(tok.encode_batch(caps[i:i + batch])) for i in range(0, len(caps), batch)]))
     best = (t @ normalize(img).T).argmax(1)
     t2i = sum(keys[int(b)] == k for b, k in zip(best, objs)) / max(1, len(objs))
-    return {'R@1': r1 / n, 'R@5': r5 / n, 'mAP@5': ap / n, 'query_first': qfirst / n, 't2i_R@1': t2i,
+    return {'R@1': r1 / n, 'R@5': r5 / n, 'mAP@5': ap / n, 'query_first': qfirst / n,
+            'R@1_query_in_pool': r1_incl / n, 't2i_R@1': t2i,
             'queries': n, 'pool': len(keys), 'captions': len(objs),
             'R@1_by_relation': {k: round(h / c, 3) for k, (h, c) in sorted(by_rel.items()) if c >= 1}}
