@@ -59,7 +59,10 @@ export function machineInfo(): Record<string, unknown> {
 export function writeResults(name: string, data: unknown): string {
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const body = JSON.stringify({ name, at: new Date().toISOString(), machine: machineInfo(), ...((data as object) ?? {}) }, null, 2);
+  // Paths are written relative to the checkout / temp folder: the figures are about the machine, not its layout
+  const root = path.resolve(BENCH_DIR, '..');
+  const body = JSON.stringify({ name, at: new Date().toISOString(), machine: machineInfo(), ...((data as object) ?? {}) }, null, 2)
+    .split(root).join('<repo>').split(os.tmpdir()).join('<tmp>');
   const file = path.join(RESULTS_DIR, `${name}-${stamp}.json`);
   fs.writeFileSync(file, body);
   fs.writeFileSync(path.join(RESULTS_DIR, `${name}-latest.json`), body);
