@@ -1,5 +1,5 @@
 // `npm run bench:perf` — speed against the hardware limit. Prints Markdown tables, writes bench/results/perf-*.json.
-//   --quick                 10k/100k vectors only, fewer repetitions, smaller folders (≈ 4 min)
+//   --quick                 10k/100k vectors only, fewer repetitions, smaller folders (≈ 3 min)
 //   --only a,b              sections: bandwidth,knn,tower,text,index,rescan,coldstart
 //   --pack DIR              pack for the model sections (default: a base-shape random-weight pack, built once)
 //   --provider cuda         also run the image tower on CUDA where onnxruntime has it
