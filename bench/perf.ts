@@ -83,7 +83,15 @@ async function main(): Promise<void> {
   }
 
   const needModel = ['knn', 'tower', 'text', 'index', 'coldstart'].some(want);
-  const pack = needModel ? await packInfo() : null;
+  let pack: Awaited<ReturnType<typeof packInfo>> | null = null;
+  if (needModel) {
+    try {
+      pack = await packInfo();
+    } catch (e) {
+      // Without a pack the store, bandwidth and library figures still mean something
+      process.stdout.write(`model sections skipped: ${(e as Error).message}\n`);
+    }
+  }
   if (pack) process.stdout.write(`model pack for the model sections: ${pack.id} (${pack.dir})\n`);
   const cuda = pack ? await probeProvider('cuda', pack.dir) : { ok: false, message: 'not probed' };
   results.cuda = cuda;
