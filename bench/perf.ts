@@ -206,7 +206,8 @@ async function main(): Promise<void> {
   }
 
   results.seconds = (nowMs() - started) / 1000;
-  const file = writeResults('perf', results);
+  // Only a full default run replaces the committed reference figures (perf-latest.json)
+  const file = writeResults(quick || only ? 'perf-partial' : 'perf', results);
   process.stdout.write(`\ntotal ${(results.seconds as number).toFixed(0)} s; results: ${path.relative(ROOT, file)}\n`);
 }
 

@@ -93,7 +93,8 @@ async function main(): Promise<number> {
     await model.close();
   }
   for (const t of tables) print(t, model);
-  const file = writeResults('quality', { pack: { id: model.id, demo: model.demo, dir: packDir }, seconds: (Date.now() - t0) / 1000, tables });
+  // The committed quality-latest.json is the default run; a --dataset run gets its own name
+  const file = writeResults(typeof args.get('dataset') === 'string' ? `quality-${String(args.get('dataset'))}` : 'quality', { pack: { id: model.id, demo: model.demo, dir: packDir }, seconds: (Date.now() - t0) / 1000, tables });
   process.stdout.write(`\nresults: ${file}\n`);
   return 0;
 }

@@ -55,8 +55,8 @@ export function machineInfo(): Record<string, unknown> {
   };
 }
 
-/** Writes bench/results/<name>-<timestamp>.json and <name>-latest.json. */
-export function writeResults(name: string, data: unknown): string {
+/** Writes bench/results/<name>-<timestamp>.json, and <name>-latest.json unless `latest` is false (partial runs). */
+export function writeResults(name: string, data: unknown, opts: { latest?: boolean } = {}): string {
   fs.mkdirSync(RESULTS_DIR, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   // Paths are written relative to the checkout / temp folder: the figures are about the machine, not its layout
@@ -65,7 +65,7 @@ export function writeResults(name: string, data: unknown): string {
     .split(root).join('<repo>').split(os.tmpdir()).join('<tmp>');
   const file = path.join(RESULTS_DIR, `${name}-${stamp}.json`);
   fs.writeFileSync(file, body);
-  fs.writeFileSync(path.join(RESULTS_DIR, `${name}-latest.json`), body);
+  if (opts.latest !== false) fs.writeFileSync(path.join(RESULTS_DIR, `${name}-latest.json`), body);
   return file;
 }
 
