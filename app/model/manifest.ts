@@ -1,4 +1,4 @@
-// Model-pack manifest (format 1): the contract in INTERFACES.md, with a runtime schema (zod) so a
+// Model-pack manifest (format 1): the pack contract in models/README.md, with a runtime schema (zod) so a
 // hand-edited or damaged manifest is reported precisely instead of crashing later.
 import { z } from 'zod';
 

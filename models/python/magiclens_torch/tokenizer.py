@@ -1,7 +1,7 @@
 """CLIP byte-level BPE: the tokenizer (openai/CLIP simple_tokenizer, without ftfy) and a learner that
 writes a vocabulary in the CLIP merges format, so the app's tokenizer reads our vocabulary unchanged.
 
-Vocabulary rule (INTERFACES.md): vocab = 256 byte chars, the same + '</w>', the merges joined,
+Vocabulary rule (models/README.md, "Model pack format"): vocab = 256 byte chars, the same + '</w>', the merges joined,
 '<|startoftext|>', '<|endoftext|>'; SOT = size-2, EOT = size-1, pad = 0.
 """
 import collections
