@@ -121,8 +121,9 @@ describe.skipIf(skip !== null)('MagicLens in Chromium over the HTTP bridge', () 
     const { page } = rig;
     await page.getByTestId('nav-errors').click();
     const list = page.getByTestId('errors-list');
-    await list.waitFor();
-    await expect(list.textContent()).resolves.toContain('broken.jpg');
+    // The list renders before its rows arrive: poll until the row (name + reason) is there.
+    await expect.poll(async () => list.textContent(), { timeout: 10_000 }).toContain('broken.jpg');
+    await expect(list.textContent()).resolves.toMatch(/not a readable image/);
     await rig.shot('10-problems');
   });
 
