@@ -65,13 +65,11 @@ describe.skipIf(skipReason !== null)('demo pack semantics on held-out synthetic 
     expect(idByName.size).toBe(held.photos.length);
   });
 
-  // Issue 4 asks for R@1 >= 0.9; the committed pack measures 0.846 on these 39 queries (models/README.md,
-  // "Training"). The assertion guards the semantics we have without hiding the gap: it fails if the pack
-  // regresses below 0.8, and the log line prints the measured value against the 0.9 target.
+  // Issue 4's bar: photo + instruction R@1 >= 0.9 on these 39 held-out queries, the query photo left out
+  // as the app does by default (models/README.md, "Training", has the measured value).
   const R1_TARGET = 0.9;
-  const R1_FLOOR = 0.8;
 
-  it('photo + instruction finds the target (R@1 floor 0.8; target 0.9)', async () => {
+  it('photo + instruction finds the target (R@1 >= 0.9)', async () => {
     expect(held.queries.length).toBeGreaterThanOrEqual(30);
     let hits1 = 0;
     let hits5 = 0;
@@ -88,7 +86,7 @@ describe.skipIf(skipReason !== null)('demo pack semantics on held-out synthetic 
     const r1 = hits1 / held.queries.length;
     console.log(`demo-semantics: ${held.queries.length} queries over ${idByName.size} photos: R@1 ${r1.toFixed(3)} (target ${R1_TARGET}), R@5 ${(hits5 / held.queries.length).toFixed(3)}`
       + (misses.length ? `\n  misses:\n  ${misses.join('\n  ')}` : ''));
-    expect(r1).toBeGreaterThanOrEqual(R1_FLOOR);
+    expect(r1).toBeGreaterThanOrEqual(R1_TARGET);
   });
 
   it('the instruction matters: one photo with two instructions ranks two different photos first', async () => {

@@ -46,7 +46,7 @@ class MagicLensStage:
     max_epochs: int = 40
     batch: int = 128
     lr_new: float = 1e-3        # fusion head + pooler (new parameters)
-    lr_reused: float = 2e-4     # CLIP towers (reused parameters)
+    lr_reused: float = 5e-4     # CLIP towers (reused parameters)
     weight_decay: float = 0.05
     temperature: float = 0.07
     query_negatives: bool = True
