@@ -1,4 +1,4 @@
-// The indexing pipeline: pending photos → read (once) → verify hash → decode + metadata +
+// The indexing pipeline: pending photos → read (once) → verify hash → decode (once) → metadata +
 // thumbnail + model input (preprocess) → image tower (batched) → fusion head with e_text("")
 // → one transaction per batch (vectors, status, metadata, album membership). Decoding the next
 // batch overlaps inference of the current one. Failures are per file and stored as data.
@@ -13,9 +13,10 @@ import type { PhotoMeta, PhotoRepo, PhotoRow } from '../store/photos.js';
 import type { VectorStore } from '../store/vectors.js';
 import { hashBuffer } from '../library/hash.js';
 import { fsReason } from '../library/walk.js';
-import { DecodeError, openImage } from '../media/decode.js';
-import { preprocessImage, type PreprocessSpec } from '../media/preprocess.js';
-import { writeThumb } from '../media/thumbs.js';
+import { DecodeError } from '../media/decode.js';
+import { ingestImage } from '../media/ingest.js';
+import type { PreprocessSpec } from '../media/preprocess.js';
+import { saveThumb, thumbPath } from '../media/thumbs.js';
 import type { Embedder } from './bulk-lane.js';
 import { RateMeter } from './progress.js';
 
@@ -276,10 +277,11 @@ export class Indexer {
       }
     }
     try {
-      const img = await openImage(buf);
-      await writeThumb(this.d.dataDir, hash, img.source, img.autoOrient);
-      const pixels = await preprocessImage(img.source, spec);
-      return { kind: 'ok', row, hash, meta: img.meta, pixels };
+      // One decode per photo for thumbnail + model input (app/media/ingest.ts); the full-size pixels
+      // live only inside this call, so decodeConcurrency bounds how many are held at once.
+      const img = await ingestImage(buf, spec, { thumb: !fs.existsSync(thumbPath(this.d.dataDir, hash)) });
+      if (img.thumb) await saveThumb(this.d.dataDir, hash, img.thumb);
+      return { kind: 'ok', row, hash, meta: img.meta, pixels: img.pixels };
     } catch (err) {
       const reason = err instanceof DecodeError ? err.message : `cannot decode: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`;
       return { kind: 'error', row, reason, hash, size: buf.length };

@@ -27,7 +27,17 @@ export interface OpenedImage {
 
 const FORMAT_NAMES: Record<string, string> = { jpeg: 'jpeg', png: 'png', webp: 'webp', tiff: 'tiff', gif: 'gif' };
 
-export async function openImage(buf: Buffer): Promise<OpenedImage> {
+export interface ImageHeader {
+  meta: PhotoMeta;
+  /** jpeg | png | webp | tiff | gif | heic | avif */
+  format: string;
+}
+
+/**
+ * Reads the header only (no pixels decoded): format, EXIF, dimensions after orientation, and the
+ * decompression-bomb guard. Everything that decodes a photo calls this first.
+ */
+export async function inspectImage(buf: Buffer): Promise<ImageHeader> {
   if (buf.length === 0) throw new DecodeError('empty file (0 bytes)');
   let md: Metadata;
   try {
@@ -48,6 +58,19 @@ export async function openImage(buf: Buffer): Promise<OpenedImage> {
 
   const exif = parseExif(md.exif);
   const oriented = md.autoOrient ?? { width: w, height: h };
+  const meta: PhotoMeta = {
+    width: oriented.width,
+    height: oriented.height,
+    takenAt: exif.takenAt,
+    camera: exif.camera,
+    format,
+    orientation: md.orientation ?? null,
+  };
+  return { meta, format };
+}
+
+export async function openImage(buf: Buffer): Promise<OpenedImage> {
+  const { meta, format } = await inspectImage(buf);
   let source = buf;
   let autoOrient = true;
   if (format === 'heic') {
@@ -62,25 +85,21 @@ export async function openImage(buf: Buffer): Promise<OpenedImage> {
       throw new DecodeError(`cannot decode ${format}: ${reason(err)}`);
     }
   }
-  const meta: PhotoMeta = {
-    width: oriented.width,
-    height: oriented.height,
-    takenAt: exif.takenAt,
-    camera: exif.camera,
-    format,
-    orientation: md.orientation ?? null,
-  };
   return { meta, source, autoOrient };
 }
 
-async function heicToPng(buf: Buffer): Promise<Buffer> {
+/** HEIC/HEIF with HEVC inside, decoded by heic-decode (RGBA, orientation already applied by libheif). */
+export async function decodeHeic(buf: Buffer): Promise<{ width: number; height: number; data: Uint8ClampedArray }> {
   const { default: decode } = await import('heic-decode');
-  let img: { width: number; height: number; data: Uint8ClampedArray };
   try {
-    img = await decode({ buffer: buf });
+    return await decode({ buffer: buf });
   } catch (err) {
     throw new DecodeError(`cannot decode heic: ${reason(err)}`);
   }
+}
+
+async function heicToPng(buf: Buffer): Promise<Buffer> {
+  const img = await decodeHeic(buf);
   // Lossless PNG (no compression: speed) so the rest of the pipeline treats it like any file.
   return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw: { width: img.width, height: img.height, channels: 4 } })
     .removeAlpha()
@@ -88,7 +107,7 @@ async function heicToPng(buf: Buffer): Promise<Buffer> {
     .toBuffer();
 }
 
-function reason(err: unknown): string {
+export function reason(err: unknown): string {
   const m = err instanceof Error ? err.message : String(err);
   return m.split('\n')[0]!.slice(0, 300);
 }

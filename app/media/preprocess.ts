@@ -197,12 +197,25 @@ function centreSquare(rgb: RgbImage): RgbImage {
 }
 
 export async function preprocessImage(input: string | Buffer, spec: PreprocessSpec, opts: DecodeOptions = {}): Promise<Float32Array> {
+  return modelInputFromRgb(await decodeRgb(input), spec, opts);
+}
+
+/** The model input from full-resolution, EXIF-rotated RGB (what preprocessImage does after decoding). */
+export async function modelInputFromRgb(rgb: RgbImage, spec: PreprocessSpec, opts: DecodeOptions = {}): Promise<Float32Array> {
+  return (await modelInputWithPreview(rgb, spec, opts)).input;
+}
+
+/**
+ * modelInputFromRgb, also handing back the whole image as libvips reduced it for the fast path
+ * ('squash' on a large photo; null otherwise), so the index pass can make its thumbnail from that
+ * small copy instead of resampling the full-resolution pixels a second time.
+ */
+export async function modelInputWithPreview(rgb: RgbImage, spec: PreprocessSpec, opts: DecodeOptions = {}): Promise<{ input: Float32Array; reduced: RgbImage | null }> {
   const prescale = opts.prescale ?? DEFAULT_PRESCALE;
-  let rgb = await decodeRgb(input);
   const maxSide = Math.max(PROCESS_IMG_SIZE, spec.size) * prescale;
-  if (prescale <= 0 || Math.max(rgb.width, rgb.height) <= maxSide) return rgbToModelInput(rgb, spec);
-  if (spec.mode === 'center-crop') return rgbToModelInput(await reduce(centreSquare(rgb), maxSide), spec);
+  if (prescale <= 0 || Math.max(rgb.width, rgb.height) <= maxSide) return { input: rgbToModelInput(rgb, spec), reduced: null };
+  if (spec.mode === 'center-crop') return { input: rgbToModelInput(await reduce(centreSquare(rgb), maxSide), spec), reduced: null };
   const max = maxOf(rgb.data);
-  rgb = await reduce(rgb, maxSide);
-  return rgbToModelInput(rgb, spec, { maxValue: max });
+  const reduced = await reduce(rgb, maxSide);
+  return { input: rgbToModelInput(reduced, spec, { maxValue: max }), reduced };
 }

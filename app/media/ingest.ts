@@ -1,0 +1,75 @@
+// The index pass decodes each photo once: the header check first (decompression-bomb guard, format,
+// EXIF, from openImage's inspectImage), then ONE full decode to raw sRGB pixels with EXIF orientation
+// applied, from which both the thumbnail and the model input are derived. Before this, the pass decoded
+// a 12-MP JPEG three times (corrupt-file check, thumbnail, model input). The model input is computed by
+// the same function preprocessImage uses on the same pixels, so it is unchanged bit for bit.
+import sharp, { type OutputInfo } from 'sharp';
+import type { PhotoMeta } from '../store/photos.js';
+import { DecodeError, decodeHeic, inspectImage, MAX_PIXELS, reason } from './decode.js';
+import { modelInputWithPreview, type PreprocessSpec, type RgbImage } from './preprocess.js';
+import { thumbFromPixels } from './thumbs.js';
+
+export interface IngestedImage {
+  meta: PhotoMeta;
+  /** [S,S,3] normalised model input, as preprocessImage would give for this file. */
+  pixels: Float32Array;
+  /** Thumbnail JPEG bytes, when asked for. */
+  thumb: Buffer | null;
+}
+
+interface RawPixels { data: Buffer; width: number; height: number; channels: 3 | 4 }
+
+export async function ingestImage(buf: Buffer, spec: PreprocessSpec, opts: { thumb: boolean }): Promise<IngestedImage> {
+  const { meta, format } = await inspectImage(buf);
+  const raw = format === 'heic' ? await heicPixels(buf) : await decodeRaw(buf, format);
+  const { input: pixels, reduced } = await modelInputWithPreview(toRgb(raw), spec);
+  let thumb: Buffer | null = null;
+  if (opts.thumb) {
+    // From the model path's reduced copy of the whole photo when there is one (≥ 896 px, so plenty
+    // for a 320 px thumbnail; resampling 12 MP again would cost ~20 ms); with alpha, from the full
+    // pixels, whose alpha is flattened onto white (the model sees RGB with alpha dropped).
+    thumb = reduced && raw.channels === 3
+      ? await thumbFromPixels(Buffer.from(reduced.data.buffer, reduced.data.byteOffset, reduced.data.length), { width: reduced.width, height: reduced.height, channels: 3 })
+      : await thumbFromPixels(raw.data, raw);
+  }
+  return { meta, pixels, thumb };
+}
+
+async function decodeRaw(buf: Buffer, format: string): Promise<RawPixels> {
+  let out: { data: Buffer; info: OutputInfo };
+  try {
+    // Same chain as decodeRgb (rotate, sRGB) but with sharp's default failOn 'warning', so a truncated
+    // or corrupt file fails here with its reason, as openImage's check did; a file that passes gives
+    // the same pixels (failOn changes what is refused, not what is decoded). Alpha kept for the thumbnail.
+    out = await sharp(buf, { limitInputPixels: MAX_PIXELS }).rotate().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  } catch (err) {
+    throw new DecodeError(`cannot decode ${format}: ${reason(err)}`);
+  }
+  const { data, info } = out;
+  if (info.channels !== 3 && info.channels !== 4) throw new DecodeError(`cannot decode ${format}: ${info.channels} channels after sRGB conversion`);
+  return { data, width: info.width, height: info.height, channels: info.channels };
+}
+
+async function heicPixels(buf: Buffer): Promise<RawPixels> {
+  // heic-decode gives RGBA with orientation already applied; the old path dropped the alpha before
+  // both thumbnail and model input, so drop it here too.
+  const img = await decodeHeic(buf);
+  const rgba = Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength);
+  return toRaw3(rgba, img.width, img.height);
+}
+
+function toRaw3(rgba: Buffer, width: number, height: number): RawPixels {
+  const n = width * height;
+  const out = Buffer.allocUnsafe(n * 3);
+  for (let i = 0, j = 0; i < n * 4; i += 4, j += 3) {
+    out[j] = rgba[i]!;
+    out[j + 1] = rgba[i + 1]!;
+    out[j + 2] = rgba[i + 2]!;
+  }
+  return { data: out, width, height, channels: 3 };
+}
+
+function toRgb(raw: RawPixels): RgbImage {
+  const r = raw.channels === 4 ? toRaw3(raw.data, raw.width, raw.height) : raw;
+  return { data: new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.length), width: r.width, height: r.height, channels: 3 };
+}
