@@ -23,7 +23,7 @@ function electronBinary(): string | null {
 }
 
 const bin = electronBinary();
-const skipReason = bin ? null : 'no Electron binary installed (require("electron") throws: its postinstall download is blocked here) — run `npx electron --version` after a normal npm install to enable';
+const skipReason = bin ? null : 'no Electron binary installed (require("electron") throws: installed with ELECTRON_SKIP_BINARY_DOWNLOAD or its download failed) — run `npx electron --version` after a normal npm install to enable';
 if (skipReason) console.warn(`electron-smoke skipped: ${skipReason}`);
 
 describe.skipIf(skipReason !== null)('Electron app smoke test', () => {
