@@ -136,6 +136,7 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
         const tScan = performance.now();
         const before = svc.db.prepare(`SELECT count(*) AS n FROM photos WHERE status != 'pending' AND folder_id = ?`).get(folder.id) as { n: number };
         let lastLine = 0;
+        let lastText = '';
         const unsub = svc.onEvent((e) => {
           if (e.event !== 'index.progress') return;
           const p = e.data as Result<'index.progress'>;
@@ -143,7 +144,14 @@ export async function main(argv: string[], io: Io = { out: process.stdout, err: 
           if (now - lastLine < 1000 && p.state === 'indexing') return;
           lastLine = now;
           if (json) io.err.write(JSON.stringify({ progress: p }) + '\n');
-          else if (p.total > 0) io.err.write(`indexed ${p.done + p.failed}/${p.total}  ${p.ratePerSec.toFixed(1)} photos/s  ETA ${p.etaSec === null ? '?' : fmtDuration(p.etaSec)}  ${p.failed ? `${p.failed} failed  ` : ''}${p.current ? path.basename(p.current) : ''}\n`);
+          else if (p.total > 0) {
+            const finished = p.done + p.failed >= p.total;
+            const eta = finished ? 'done' : `ETA ${p.etaSec === null ? '?' : fmtDuration(p.etaSec)}`;
+            const line = `indexed ${p.done + p.failed}/${p.total}  ${p.ratePerSec.toFixed(1)} photos/s  ${eta}  ${p.failed ? `${p.failed} failed  ` : ''}${p.current && !finished ? path.basename(p.current) : ''}`.trimEnd();
+            // The last batch and the idle transition both report the same totals: print them once.
+            if (line !== lastText) io.err.write(line + '\n');
+            lastText = line;
+          }
         });
         await svc.whenIdle();
         unsub();
