@@ -44,7 +44,8 @@ export function parseMediaUrl(url: string, scheme = 'magiclens-media'): MediaReq
 /** True when `child` equals `root` or lies below it (both already absolute and resolved). */
 export function isInside(child: string, root: string): boolean {
   const rel = path.relative(root, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel) && rel !== '..');
+  // "..x" is a name inside root; only ".." itself or a "../" prefix climbs out.
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }
 
 /**

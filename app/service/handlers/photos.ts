@@ -1,0 +1,19 @@
+// photos.*: paging through the library, one photo, and the photos that could not be read.
+import { toPhoto, type PhotoRepo } from '../../store/photos.js';
+import { requirePhoto } from '../require-photo.js';
+import type { HandlerSlice } from './slice.js';
+
+export function photoHandlers(d: { photos: PhotoRepo }): HandlerSlice<'photos'> {
+  const { photos } = d;
+  return {
+    'photos.list': async (p) => {
+      const r = photos.list(p);
+      return { items: r.items.map(toPhoto), total: r.total };
+    },
+    'photos.get': async ({ id }) => toPhoto(requirePhoto(photos, id)),
+    'photos.errors': async ({ offset, limit }) => {
+      const r = photos.errors(offset, limit);
+      return { items: r.items.map(toPhoto), total: r.total };
+    },
+  };
+}

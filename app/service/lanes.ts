@@ -1,0 +1,172 @@
+// Model lanes: the interactive lane (queries) and the bulk lane (indexing), opened lazily for the active pack.
+//
+// Two lanes with separate ORT sessions: the bulk lane runs the indexer's image batches, the
+// interactive lane runs queries (text tower, fusion head, the odd non-library query photo). A query
+// therefore never waits for an indexing batch to finish (a base-size batch of 8 takes ~2 s on
+// 2 cores); the cost is a second copy of the graphs in memory (~0.7 GB for base), which is only
+// paid while the bulk lane is actually needed.
+import { ApiError, type Settings } from '../api/contract.js';
+import { openBulkLane, type Embedder } from '../index/bulk-lane.js';
+import { specFromManifest, type PreprocessSpec } from '../media/preprocess.js';
+import type { ModelPack } from '../model/pack.js';
+import type { ModelRegistry } from '../model/registry.js';
+import { MagicLensRuntime } from '../model/runtime.js';
+import type { ModelLane } from '../search/search.js';
+import type { VectorStore } from '../store/vectors.js';
+
+/** The bulk lane: image tower + fusion head in a worker thread. */
+export interface BulkLane {
+  embedder: Embedder;
+  spec: PreprocessSpec;
+  key: number;
+}
+
+export interface LaneDeps {
+  registry: ModelRegistry;
+  vectors: VectorStore;
+  settings: () => Settings;
+  /** Overrides the bulk lane's thread count from the settings. */
+  threads?: number;
+  /** How long an idle bulk lane keeps its model loaded. */
+  bulkIdleMs?: number;
+}
+
+const BULK_IDLE_MS = 60_000;
+
+async function openInteractive(d: LaneDeps, pack: ModelPack): Promise<{ lane: ModelLane; provider: string }> {
+  const s = d.settings();
+  // One thread: queries are small (text tower, fusion head) and must not fight the bulk lane for every core.
+  const rt = await MagicLensRuntime.open(pack, { threads: 1, providers: [...s.providers] });
+  const key = d.vectors.ensureModel(rt.modelId, rt.dim);
+  return { lane: { rt, key, spec: specFromManifest(pack.manifest) }, provider: rt.provider };
+}
+
+async function openBulk(d: LaneDeps, pack: ModelPack): Promise<BulkLane> {
+  const s = d.settings();
+  const embedder = await openBulkLane(pack, { threads: d.threads ?? s.threads, providers: [...s.providers] });
+  const key = d.vectors.ensureModel(embedder.modelId, embedder.dim);
+  return { embedder, key, spec: specFromManifest(pack.manifest) };
+}
+
+export class ModelLanes {
+  private active: string | null;
+  private providerName: string | null = null;
+  // A pack's files are verified (sha256 of every file, ~2 s for a base-size pack) once per
+  // service, not once per lane.
+  private readonly packs = new Map<string, Promise<ModelPack>>();
+  private interactiveP: Promise<ModelLane> | null = null;
+  private bulkP: Promise<BulkLane> | null = null;
+  private bulkOpen: BulkLane | null = null;
+  private bulkIdleTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly d: LaneDeps, activeId: string | null) {
+    this.active = activeId;
+  }
+
+  get activeId(): string | null {
+    return this.active;
+  }
+
+  /** The execution provider the lanes run on, once one has opened. */
+  get provider(): string | null {
+    return this.providerName;
+  }
+
+  private packFor(id: string): Promise<ModelPack> {
+    let p = this.packs.get(id);
+    if (!p) {
+      p = this.d.registry.get(id);
+      this.packs.set(id, p);
+      p.catch(() => this.packs.delete(id));
+    }
+    return p;
+  }
+
+  interactive(): Promise<ModelLane> {
+    let p = this.interactiveP;
+    if (!p) {
+      const id = this.active;
+      p = this.openInteractiveFor(id).catch((err: unknown) => {
+        if (err instanceof ApiError) throw err;
+        throw new ApiError('unavailable', `model ${id} cannot be loaded: ${(err as Error).message}`);
+      });
+      this.interactiveP = p;
+      p.catch(() => {
+        if (this.interactiveP === p) this.interactiveP = null; // retry on the next call
+      });
+    }
+    return p;
+  }
+
+  private async openInteractiveFor(id: string | null): Promise<ModelLane> {
+    if (!id) throw new ApiError('unavailable', 'no model pack installed: run `magiclens model install` or install one in Settings');
+    const { lane, provider } = await openInteractive(this.d, await this.packFor(id));
+    this.providerName = provider;
+    return lane;
+  }
+
+  bulk(): Promise<BulkLane> {
+    if (this.bulkOpen && !this.bulkOpen.embedder.alive) {
+      // Its worker died (crash, out of memory): start a fresh one; the photos stayed pending.
+      this.bulkP = null;
+      this.bulkOpen = null;
+    }
+    let p = this.bulkP;
+    if (!p) {
+      p = this.openBulkFor(this.active).then((l) => (this.bulkOpen = l));
+      this.bulkP = p;
+      p.catch(() => {
+        if (this.bulkP === p) this.bulkP = null;
+      });
+    }
+    return p;
+  }
+
+  private async openBulkFor(id: string | null): Promise<BulkLane> {
+    if (!id) throw new ApiError('unavailable', 'no model pack installed');
+    const lane = await openBulk(this.d, await this.packFor(id));
+    this.providerName ??= lane.embedder.provider;
+    return lane;
+  }
+
+  /**
+   * The bulk lane holds a second copy of the model (~0.7 GB for base): let it go after a quiet
+   * minute unless `busy()` says indexing picked up again; the next run reopens it (a second or two).
+   */
+  releaseBulkWhenIdle(busy: () => boolean): void {
+    if (this.bulkIdleTimer) clearTimeout(this.bulkIdleTimer);
+    this.bulkIdleTimer = setTimeout(() => {
+      this.bulkIdleTimer = null;
+      if (busy()) return;
+      const b = this.bulkP;
+      this.bulkP = null;
+      this.bulkOpen = null;
+      if (b) void b.then((l) => l.embedder.close()).catch(() => {});
+    }, this.d.bulkIdleMs ?? BULK_IDLE_MS);
+    this.bulkIdleTimer.unref();
+  }
+
+  /** Closes both lanes and makes `id` the model the next lanes open (packs are read again). */
+  async switchTo(id: string | null): Promise<void> {
+    await this.closeLanes();
+    this.packs.clear(); // a re-installed pack with the same id must be read again
+    this.active = id;
+    this.providerName = null;
+  }
+
+  async close(): Promise<void> {
+    if (this.bulkIdleTimer) clearTimeout(this.bulkIdleTimer);
+    this.bulkIdleTimer = null;
+    await this.closeLanes();
+  }
+
+  private async closeLanes(): Promise<void> {
+    const i = this.interactiveP;
+    const b = this.bulkP;
+    this.interactiveP = null;
+    this.bulkP = null;
+    this.bulkOpen = null;
+    if (i) await i.then((l) => l.rt.close()).catch(() => {});
+    if (b) await b.then((l) => l.embedder.close()).catch(() => {});
+  }
+}
