@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every test suite (type check, vitest node + renderer projects, Python model tests) and
+// Runs every test suite (type check, lint, vitest node + renderer projects, Python model tests) and
 // prints one closing line "Tests: N passed, N failed, N skipped" over all of them.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -36,6 +36,10 @@ if (want('types')) {
     const r = run('type check (svelte-check)', 'npx', ['svelte-check', '--tsconfig', 'renderer/tsconfig.json', '--fail-on-warnings=false', '--output', 'human']);
     if (r === 0) totals.passed += 1; else totals.failed += 1;
   }
+}
+if (want('lint')) {
+  const s = run('lint (eslint: typescript-eslint, svelte, import boundaries)', 'npx', ['eslint', '.']);
+  if (s === 0) totals.passed += 1; else totals.failed += 1;
 }
 if (want('node')) {
   const out = path.join(tmp, 'node.json');
