@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { loadPack } from '../app/model/pack.js';
 import { MagicLensRuntime } from '../app/model/runtime.js';
 import { sharedDir } from '../app/paths.js';
-import { normalizeRows } from '../app/eval/rank.js';
+import { normalizeRows } from './eval/rank.js';
 import { runKnnBench, printKnn, type VariantResult } from './knn.js';
 import { baseShapePack } from './lib/base-pack.js';
 import { measureReadBandwidth } from './lib/vectors.js';

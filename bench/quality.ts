@@ -1,18 +1,18 @@
-// `npm run bench:quality` — retrieval quality tables with the paper's metrics (app/eval/metrics.ts).
+// `npm run bench:quality` — retrieval quality tables with the paper's metrics (bench/eval/metrics.ts).
 //   default: the demo pack on the synthetic held-out set (models/python's generator) and on the shared fashion
 //            photos with label-derived queries, each with text-only and image-similarity baselines
 //   --dataset cirr|circo|fashioniq|dtin|genecis|sketch|fashion --root DIR: a local copy of a public benchmark
-//            in its published layout (see app/eval/datasets/index.ts), printing the paper's columns
+//            in its published layout (see bench/eval/datasets/index.ts), printing the paper's columns
 //   --pack ID|DIR    model pack (an installed/bundled id or a folder; default: the bundled demo pack)
 //   --modes composed,text,image   --limit N (queries)   --threads N   --split val   --json-only
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DATASETS, type ResultTable } from '../app/eval/datasets/index.js';
-import type { Mode } from '../app/eval/datasets/common.js';
-import { runFashion } from '../app/eval/datasets/fashion.js';
-import { openPackModel, type EncodedImages, type EvalModel } from '../app/eval/model.js';
+import { DATASETS, type ResultTable } from './eval/datasets/index.js';
+import type { Mode } from './eval/datasets/common.js';
+import { runFashion } from './eval/datasets/fashion.js';
+import { openPackModel, type EncodedImages, type EvalModel } from './eval/model.js';
 import { ModelRegistry } from '../app/model/registry.js';
 import { BUNDLED_PACKS_DIR, defaultDataDir, sharedDir } from '../app/paths.js';
 import { runHeldOut, heldOutRoot } from './lib/heldout.js';

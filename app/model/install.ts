@@ -9,7 +9,7 @@ import { download, isUrl, verifySha256 } from './download.js';
 import { loadPack } from './pack.js';
 import { ModelRegistry } from './registry.js';
 import { MagicLensRuntime } from './runtime.js';
-import type { Manifest } from './manifest.js';
+import type { Manifest } from '../../models/ts/pack-manifest.js';
 
 export const DEFAULT_CHECKPOINT_URL = 'https://storage.googleapis.com/gresearch/magiclens/models/magic_lens_clip_base.pkl';
 export const LARGE_CHECKPOINT_URL = 'https://storage.googleapis.com/gresearch/magiclens/models/magic_lens_clip_large.pkl';

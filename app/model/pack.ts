@@ -3,7 +3,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ManifestSchema, REQUIRED_FILES, type Manifest } from './manifest.js';
+import { ManifestSchema, REQUIRED_FILES, type Manifest } from '../../models/ts/pack-manifest.js';
 
 export class PackError extends Error {
   constructor(message: string, readonly dir?: string) {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BUNDLED_PACKS_DIR } from '../paths.js';
 import { loadPack, PackError, readManifest, type ModelPack } from './pack.js';
-import type { Manifest } from './manifest.js';
+import type { Manifest } from '../../models/ts/pack-manifest.js';
 
 export interface PackInfo {
   id: string;

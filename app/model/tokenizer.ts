@@ -3,7 +3,7 @@
 // The BPE itself runs on @huggingface/tokenizers, configured in memory as the equivalent of CLIP's
 // tokenizer.json (Split on CLIP's pattern, ByteLevel without its own regex, BPE with end_of_word_suffix).
 import { Tokenizer } from '@huggingface/tokenizers';
-import { buildVocab, readBpeMerges } from './bpe-vocab.js';
+import { buildVocab, readBpeMerges } from '../../models/ts/bpe-vocab.js';
 import { clipClean } from './text-clean.js';
 
 export const CONTEXT_LENGTH = 77;

@@ -4,7 +4,7 @@
 // Why relative and not a flat cosine cutoff: absolute cosine levels shift per query and per model
 // (a composed query's best match may score 0.35 or 0.8), so one threshold is too strict for some
 // queries and admits everything for others. Scoring relative to the query's own best match adapts
-// to that scale. Measured (app/search/README.md; tests/helpers/measure-album-rule.ts, demo pack,
+// to that scale. Measured (app/search/README.md; bench/measure/album-rule.ts, demo pack,
 // 287 held-out (photo, instruction) queries, parameter tuned on one half, F1 on the other):
 // relative 0.558 (margin 0.06) > top-N 0.521 (N = 2) > best flat cutoff 0.494 (t ≈ 0.81).
 import type { AlbumRule } from '../api/contract.js';

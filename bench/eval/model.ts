@@ -1,9 +1,9 @@
 // The model as the benchmarks see it: image files (or bytes) in, embeddings out, for the three ways of searching
 // that the quality tables compare — MagicLens composed queries (photo + instruction), CLIP text search (the peers'
 // rclip/Immich approach) and plain image similarity.
-import { preprocessImage, specFromManifest, type PreprocessSpec } from '../media/preprocess.js';
-import { loadPack } from '../model/pack.js';
-import { MagicLensRuntime, type ProviderName } from '../model/runtime.js';
+import { preprocessImage, specFromManifest, type PreprocessSpec } from '../../app/media/preprocess.js';
+import { loadPack } from '../../app/model/pack.js';
+import { MagicLensRuntime, type ProviderName } from '../../app/model/runtime.js';
 import { normalizeRows } from './rank.js';
 
 export type ImageInput = string | Buffer;

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BENCH_DIR } from './report.js';
 
-export { runHeldOut } from '../../app/eval/datasets/heldout.js';
+export { runHeldOut } from '../eval/datasets/heldout.js';
 
 export async function heldOutRoot(log: (s: string) => void, pages = Number(process.env.MAGICLENS_HELDOUT_PAGES ?? 120)): Promise<string | null> {
   const root = path.resolve(BENCH_DIR, '..');

@@ -1,5 +1,5 @@
 // Seeded random unit vectors (the store benchmark's data), the exact scan, and a memory-bandwidth probe.
-import { topKByDot } from '../../app/eval/rank.js';
+import { topKByDot } from '../eval/rank.js';
 
 /** mulberry32: tiny seeded PRNG so every run scans the same vectors. */
 export function rng(seed: number): () => number {

@@ -8,7 +8,7 @@
 // Each rule's parameter is chosen on half the queries and reported on the other half (and the
 // halves swapped), so no rule is scored on the data its parameter was tuned on.
 //
-// usage: npx tsx tests/helpers/measure-album-rule.ts PACK_DIR HELDOUT_DIR
+// usage: npx tsx bench/measure/album-rule.ts PACK_DIR HELDOUT_DIR
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +17,7 @@ import { createService } from '../../app/service.js';
 
 const [packDir, heldout] = process.argv.slice(2);
 if (!packDir || !heldout) {
-  console.error('usage: tsx tests/helpers/measure-album-rule.ts PACK_DIR HELDOUT_DIR');
+  console.error('usage: tsx bench/measure/album-rule.ts PACK_DIR HELDOUT_DIR');
   process.exit(2);
 }
 interface Q { query: string; instruction: string; positives: string[] }

@@ -1,7 +1,7 @@
 // Interactive query latency with the library idle and while bulk indexing runs (the two-lane
 // design's claim), plus the indexing throughput of the same run.
 //
-// usage: npx tsx tests/helpers/measure-latency.ts PACK_DIR FOLDER_A [N_B=40]
+// usage: npx tsx bench/measure/latency.ts PACK_DIR FOLDER_A [N_B=40]
 //   FOLDER_A is indexed first (the searchable library); then N_B generated 12-MP JPEGs are indexed
 //   while queries run against the interactive lane.
 import fs from 'node:fs';
@@ -10,11 +10,11 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { ModelRegistry } from '../../app/model/registry.js';
 import { createService } from '../../app/service.js';
-import { noise } from './engine.js';
+import { noise } from '../../tests/helpers/engine.js';
 
 const [packDir, folderA, nB = '40'] = process.argv.slice(2);
 if (!packDir || !folderA) {
-  console.error('usage: tsx tests/helpers/measure-latency.ts PACK_DIR FOLDER_A [N_B]');
+  console.error('usage: tsx bench/measure/latency.ts PACK_DIR FOLDER_A [N_B]');
   process.exit(2);
 }
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'ml-latency-'));

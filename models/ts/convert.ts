@@ -6,8 +6,8 @@ import { readCheckpoint, type Checkpoint } from './checkpoint.js';
 import { buildFusionGraph, buildImageGraph, buildTextGraph, type BuildOptions } from './magiclens-graphs.js';
 import { writeModel } from './onnx-writer.js';
 import { CheckpointError } from './pickle.js';
-import { CLIP_MEAN, CLIP_STD, type Manifest } from '../../app/model/manifest.js';
-import { readBpeMerges, vocabSizeFor } from '../../app/model/bpe-vocab.js';
+import { CLIP_MEAN, CLIP_STD, type Manifest } from './pack-manifest.js';
+import { readBpeMerges, vocabSizeFor } from './bpe-vocab.js';
 
 export interface ConvertOptions {
   checkpoint: string;

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { APP_ROOT, BUNDLED_PACKS_DIR } from '../../app/paths.js';
 import { loadPack } from '../../app/model/pack.js';
 import { ClipTokenizer } from '../../app/model/tokenizer.js';
-import { readBpeMerges } from '../../app/model/bpe-vocab.js';
+import { readBpeMerges } from '../../models/ts/bpe-vocab.js';
 
 const DIR = path.join(BUNDLED_PACKS_DIR, 'demo');
 const PYTHON = process.env.MAGICLENS_PYTHON ?? '/usr/bin/python3';

@@ -5,13 +5,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPackModel, type EvalModel } from '../../../app/eval/model.js';
-import { DATASETS } from '../../../app/eval/datasets/index.js';
-import { DatasetError, MODE_LABEL } from '../../../app/eval/datasets/common.js';
-import { joinCaptions } from '../../../app/eval/datasets/fashioniq.js';
+import { openPackModel, type EvalModel } from '../../../bench/eval/model.js';
+import { DATASETS } from '../../../bench/eval/datasets/index.js';
+import { DatasetError, MODE_LABEL } from '../../../bench/eval/datasets/common.js';
+import { joinCaptions } from '../../../bench/eval/datasets/fashioniq.js';
 import { tinyPackDir } from '../../helpers/tiny-pack.js';
 import { makeCirco, makeCirr, makeDtin, makeFashion, makeFashionIQ, makeGenecis, makeHeldOut, makeSketch } from './synthetic-layouts.js';
-import { fashionQueries, readFashionLabels } from '../../../app/eval/datasets/fashion.js';
+import { fashionQueries, readFashionLabels } from '../../../bench/eval/datasets/fashion.js';
 
 const pack = await tinyPackDir();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ml-eval-layouts-'));

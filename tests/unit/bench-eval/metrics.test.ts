@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   averagePrecisionAtK, cirrRecallAtK, excludeIds, firstRelevantRank, hitAtK, mapAt200, mapAtK,
   meanPrecisionAtK, precisionAtK, recallAtK, recallSubsetAtK, subsetHitAtK,
-} from '../../../app/eval/metrics.js';
+} from '../../../bench/eval/metrics.js';
 
 describe('averagePrecisionAtK (CIRCO definition)', () => {
   it('single ground truth at rank 3: AP@5 = (1/3) / min(5,1) = 1/3', () => {

@@ -1,6 +1,6 @@
 // Exact ranking used by the benchmark runners: checked against a sort of all scores.
 import { describe, expect, it } from 'vitest';
-import { dot, normalizeRows, rankIds, topKByDot } from '../../../app/eval/rank.js';
+import { dot, normalizeRows, rankIds, topKByDot } from '../../../bench/eval/rank.js';
 
 describe('topKByDot / rankIds', () => {
   it('matches a full sort on random data (dim not a multiple of 4)', () => {

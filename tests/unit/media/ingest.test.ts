@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DecodeError } from '../../../app/media/decode.js';
 import { ingestImage } from '../../../app/media/ingest.js';
 import { preprocessImage } from '../../../app/media/preprocess.js';
-import { CLIP_MEAN, CLIP_STD } from '../../../app/model/manifest.js';
+import { CLIP_MEAN, CLIP_STD } from '../../../models/ts/pack-manifest.js';
 import { forgedPng, noise, tempDir, writePhoto } from '../../helpers/engine.js';
 
 const root = tempDir('ml-ingest-');

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ClipTokenizer, TokenizerError } from '../../../app/model/tokenizer.js';
-import { buildVocab, bytesToUnicode, readBpeMerges } from '../../../app/model/bpe-vocab.js';
+import { buildVocab, bytesToUnicode, readBpeMerges } from '../../../models/ts/bpe-vocab.js';
 import { clipClean } from '../../../app/model/text-clean.js';
 import { goldenDir } from '../../helpers/tiny-pack.js';
 
