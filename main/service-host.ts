@@ -21,7 +21,7 @@ export async function runHost(parent: PortLike, argv: readonly string[] = proces
   const dataDir = arg(argv, 'data-dir');
   if (!dataDir) throw new Error('service host needs --data-dir');
   const bundled = arg(argv, 'bundled-packs');
-  let service: Service | null = null;
+  let service: Service;
 
   const port = await new Promise<PortLike>((resolve) => {
     parent.on('message', (e) => {

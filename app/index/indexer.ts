@@ -209,7 +209,7 @@ export class Indexer {
     const refreshTotal = () => {
       this.total = this.done + this.failed + this.d.photos.countByStatus().pending - this.skipped.size;
     };
-    let ids = nextIds();
+    const ids = nextIds();
     if (ids.length === 0) return;
     if (this.done + this.failed >= this.total) {
       // A new run: counters restart (done/total describe this run, not the whole library).

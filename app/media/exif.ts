@@ -28,7 +28,6 @@ export function parseExif(block: Buffer | undefined): ExifInfo {
 
 function clean(s: unknown): string | null {
   if (typeof s !== 'string') return null;
-  // eslint-disable-next-line no-control-regex
-  const t = s.replace(/\u0000/g, '').trim();
+  const t = s.replaceAll('\0', '').trim();
   return t === '' ? null : t.slice(0, 200);
 }

@@ -35,6 +35,7 @@ export function fixMojibake(s: string): string {
 }
 
 export function ftfyLite(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching ESC (terminal escape sequences) is the point
   let s = text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, ''); // remove_terminal_escapes
   s = fixMojibake(s); // fix_encoding (common case)
   s = s.replace(/[\u0080-\u009f]/g, (c) => WIN1252_C1[c.charCodeAt(0)] ?? c); // fix_c1_controls
@@ -44,6 +45,7 @@ export function ftfyLite(text: string): string {
   s = s.replace(/[\u2018\u2019\u201a\u201b\u2032]/g, "'").replace(/[\u201c\u201d\u201e\u201f\u2033]/g, '"'); // uncurl_quotes
   s = s.replace(/\r\n|\r|\u2028|\u2029|\u0085/g, '\n'); // fix_line_breaks
   // remove_control_chars (keeps \t \n \f \r)
+  // eslint-disable-next-line no-control-regex -- removing control characters is the point
   s = s.replace(/[\u0000-\u0008\u000b\u000e-\u001f\u007f\u206a-\u206f\ufeff\ufff9-\ufffc]|\u{1d173}-\u{1d17a}/gu, '');
   return s.normalize('NFC');
 }

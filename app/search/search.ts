@@ -47,7 +47,7 @@ export class SearchEngine {
 
   async resolvePhoto(ref: { id: number } | { path: string }): Promise<ResolvedPhoto> {
     const { key, rt, spec } = await this.lane();
-    let row: PhotoRow | null = null;
+    let row: PhotoRow | null;
     let file: string;
     if ('id' in ref) {
       row = this.photos.get(ref.id) ?? null;
@@ -55,7 +55,7 @@ export class SearchEngine {
       file = row.path;
     } else {
       file = path.resolve(ref.path);
-      let real = file;
+      let real: string;
       try {
         real = await fs.promises.realpath(file);
       } catch {

@@ -255,10 +255,16 @@ export class AppState {
     } else {
       const text = this.instruction.trim();
       const ref = this.query ? (this.query.kind === 'library' ? { id: this.query.photo.id } : { path: this.query.path }) : null;
-      if (ref && text) (kind = 'compose'), (params = { photo: ref, instruction: text });
-      else if (ref) (kind = 'similar'), (params = { photo: ref });
-      else if (text) (kind = 'text'), (params = { text });
-      else {
+      if (ref && text) {
+        kind = 'compose';
+        params = { photo: ref, instruction: text };
+      } else if (ref) {
+        kind = 'similar';
+        params = { photo: ref };
+      } else if (text) {
+        kind = 'text';
+        params = { text };
+      } else {
         this.notify('Type what you are looking for, or choose a photo first.');
         return;
       }

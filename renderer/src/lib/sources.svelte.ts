@@ -36,9 +36,12 @@ export class PagedSource implements GridSource {
   loaded = $state(false);
   error = $state<string | null>(null);
   private version = $state(0);
+  // Plain collections on purpose: `version` is the one reactive signal, bumped once per page that lands.
+  /* eslint-disable svelte/prefer-svelte-reactivity -- reactivity comes from `version`, not per-entry signals */
   private pages = new Map<number, Photo[]>();
   private stale = new Map<number, Photo[]>();
   private inflight = new Set<number>();
+  /* eslint-enable svelte/prefer-svelte-reactivity */
   private generation = 0;
   private lastRange: [number, number] = [0, 0];
 
@@ -69,6 +72,7 @@ export class PagedSource implements GridSource {
   /** Re-fetch what is on screen (after photos changed) without blanking it meanwhile. */
   refresh(): void {
     this.generation++;
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- plain cache, see `version`
     this.stale = new Map([...this.stale, ...this.pages]);
     this.pages.clear();
     this.inflight.clear();

@@ -10,6 +10,7 @@ import { loadPack } from '../../../app/model/pack.js';
 import { MagicLensRuntime } from '../../../app/model/runtime.js';
 import { goldenDir } from '../../helpers/tiny-pack.js';
 import { compare, flat } from '../../helpers/compare.js';
+import { readGolden } from '../../helpers/golden.js';
 
 const G = goldenDir();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ml-fp16-'));
@@ -25,8 +26,7 @@ describe('float16', () => {
   });
 
   it.skipIf(!G)('fp16 towers of the tiny pack stay within 1e-2 / cosine 0.999 of the golden embeddings', async () => {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const g: any = JSON.parse(fs.readFileSync(path.join(G!, 'golden_tiny.json'), 'utf8'));
+    const g = readGolden(G!);
     const dir = path.join(tmp, 'pack');
     const m = await convertCheckpoint({ checkpoint: path.join(G!, 'tiny_checkpoint.pkl'), vocab: path.join(G!, 'bpe_simple_vocab_16e6.txt.gz'), outDir: dir, id: 'tiny-fp16', name: 'tiny fp16', fp16: true });
     expect(m.variants?.fp16).toEqual({ 'image.onnx': 'image.fp16.onnx', 'text.onnx': 'text.fp16.onnx' });
@@ -36,15 +36,15 @@ describe('float16', () => {
     await auto.close();
     const rt = await MagicLensRuntime.open(pack, { providers: ['cpu'], precision: 'fp16' });
     expect(rt.precision).toBe('fp16');
-    const px = new Float32Array(g.images.flatMap((im: { preprocessed_32x32x3: unknown }) => flat(im.preprocessed_32x32x3)));
+    const px = new Float32Array(g.images.flatMap((im) => flat(im.preprocessed_32x32x3)));
     const img = await rt.embedImages(px, 3);
     const txt = await rt.embedTexts(g.texts);
-    const ri = compare(img, g.images.flatMap((im: { clip_image_embed: number[] }) => im.clip_image_embed));
+    const ri = compare(img, g.images.flatMap((im) => im.clip_image_embed));
     const rtxt = compare(txt, flat(g.text_embeds));
     const pi = new Float32Array(12 * 32), pt = new Float32Array(12 * 32);
     for (let p = 0; p < 12; p++) { pi.set(img.subarray((p >> 2) * 32, ((p >> 2) + 1) * 32), p * 32); pt.set(txt.subarray((p % 4) * 32, (p % 4 + 1) * 32), p * 32); }
     const e = await rt.fuse(pi, pt, 12);
-    const re = compare(e, g.pairs.flatMap((p: { multimodal_embed_norm: number[] }) => p.multimodal_embed_norm));
+    const re = compare(e, g.pairs.flatMap((p) => p.multimodal_embed_norm));
     console.log(`[fp16] image max-abs ${ri.maxAbs.toExponential(2)} cos ${ri.cosine.toFixed(6)}; text ${rtxt.maxAbs.toExponential(2)} / ${rtxt.cosine.toFixed(6)}; fused norm ${re.maxAbs.toExponential(2)} / ${re.cosine.toFixed(6)}`);
     for (const r of [ri, rtxt, re]) {
       expect(r.maxAbs).toBeLessThan(1e-2);

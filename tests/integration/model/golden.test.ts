@@ -1,18 +1,16 @@
 // The tiny golden checkpoint, converted by our TS converter and run by onnxruntime-node, against the
 // vectors the official JAX code produced (../shared/reference/magiclens).
-import fs from 'node:fs';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { goldenDir, tinyPackDir } from '../../helpers/tiny-pack.js';
 import { compare, flat } from '../../helpers/compare.js';
+import { readGolden, type GoldenModelImage, type GoldenTiny } from '../../helpers/golden.js';
 import { loadPack } from '../../../app/model/pack.js';
 import { MagicLensRuntime } from '../../../app/model/runtime.js';
 import { preprocessImage, rgbToModelInput, specFromManifest } from '../../../app/media/preprocess.js';
 
 const G_DIR = goldenDir();
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const G: any = G_DIR ? JSON.parse(fs.readFileSync(path.join(G_DIR, 'golden_tiny.json'), 'utf8')) : null;
 const TOL = 1e-4;
 const COS = 0.99999;
 
@@ -23,10 +21,12 @@ function expectClose(name: string, got: ArrayLike<number>, want: ArrayLike<numbe
   return r;
 }
 
-describe.skipIf(!G)('golden tiny model: converter + onnxruntime-node vs official JAX', () => {
+describe.skipIf(!G_DIR)('golden tiny model: converter + onnxruntime-node vs official JAX', () => {
+  let G: GoldenTiny;
   let rt: MagicLensRuntime;
   let exposed: string;
   beforeAll(async () => {
+    G = readGolden(G_DIR!);
     const dir = (await tinyPackDir())!;
     rt = await MagicLensRuntime.open(await loadPack(dir), { threads: 1 });
     exposed = (await tinyPackDir({ expose: true }))!;
@@ -39,9 +39,9 @@ describe.skipIf(!G)('golden tiny model: converter + onnxruntime-node vs official
   });
 
   it('token ids identical to the official tokenizer (unpadded and padded)', () => {
-    G.texts.forEach((t: string, i: number) => {
+    G.texts.forEach((t, i) => {
       const n = G.token_lengths_incl_sot_eot[i];
-      expect(rt.tokenizer.encode(t)).toEqual(G.token_ids[i].slice(0, n));
+      expect(rt.tokenizer.encode(t)).toEqual(G.token_ids[i]!.slice(0, n));
       expect(Array.from(rt.tokenizer.encodePadded(t), Number)).toEqual(G.token_ids[i]);
     });
   });
@@ -49,14 +49,14 @@ describe.skipIf(!G)('golden tiny model: converter + onnxruntime-node vs official
   for (const variant of ['pipe', 'direct_variant'] as const) {
     it(`${variant}: preprocessing ≤1e-3, image/text embeds and all 12 multimodal embeds ≤1e-4, cos ≥ 0.99999`, async () => {
       const spec = specFromManifest(rt.pack.manifest, variant === 'pipe' ? 'squash' : 'center-crop');
-      const gImages = variant === 'pipe' ? G.images : G.direct_variant.images;
+      const gImages: GoldenModelImage[] = variant === 'pipe' ? G.images : G.direct_variant.images;
       const gPairs = variant === 'pipe' ? G.pairs : G.direct_variant.pairs;
       const px: Float32Array[] = [];
       for (let i = 0; i < 3; i++) {
-        const im = G.images[i];
+        const im = G.images[i]!;
         const fromPng = await preprocessImage(path.join(G_DIR!, im.png), spec);
         const fromNpy = rgbToModelInput({ data: Uint8Array.from(flat(im.raw_uint8_hwc)), width: im.hw[1], height: im.hw[0], channels: 3 }, spec);
-        const want = flat(gImages[i].preprocessed_32x32x3);
+        const want = flat(gImages[i]!.preprocessed_32x32x3);
         expect(compare(fromPng, want).maxAbs).toBeLessThanOrEqual(1e-3);
         expect(compare(fromNpy, want).maxAbs).toBeLessThanOrEqual(1e-3);
         px.push(fromPng);
@@ -64,7 +64,7 @@ describe.skipIf(!G)('golden tiny model: converter + onnxruntime-node vs official
       const all = new Float32Array(3 * 32 * 32 * 3);
       px.forEach((p, i) => all.set(p, i * p.length));
       const img = await rt.embedImages(all, 3);
-      expectClose('clip_image_embed', img, gImages.flatMap((im: { clip_image_embed: number[] }) => im.clip_image_embed));
+      expectClose('clip_image_embed', img, gImages.flatMap((im) => im.clip_image_embed));
       const txt = await rt.embedTexts(G.texts);
       expectClose('text_embeds', txt, flat(G.text_embeds));
       const pi = new Float32Array(12 * 32), pt = new Float32Array(12 * 32);
@@ -73,13 +73,13 @@ describe.skipIf(!G)('golden tiny model: converter + onnxruntime-node vs official
         pt.set(txt.subarray((p % 4) * 32, (p % 4 + 1) * 32), p * 32);
       }
       const { embedding, unnorm } = await rt.fuseWithUnnorm(pi, pt, 12);
-      expectClose('multimodal_embed', unnorm, gPairs.flatMap((p: { multimodal_embed: number[] }) => p.multimodal_embed));
-      expectClose('multimodal_embed_norm', embedding, gPairs.flatMap((p: { multimodal_embed_norm: number[] }) => p.multimodal_embed_norm));
+      expectClose('multimodal_embed', unnorm, gPairs.flatMap((p) => p.multimodal_embed));
+      expectClose('multimodal_embed_norm', embedding, gPairs.flatMap((p) => p.multimodal_embed_norm));
       // every pair on its own (batch 1, text on its real length) agrees too
       for (let p = 0; p < 12; p++) {
-        const t1 = await rt.embedText(G.texts[p % 4]);
+        const t1 = await rt.embedText(G.texts[p % 4]!);
         const e1 = await rt.fuse(img.subarray((p >> 2) * 32, ((p >> 2) + 1) * 32), t1, 1);
-        expectClose(`pair ${p}`, e1, gPairs[p].multimodal_embed_norm);
+        expectClose(`pair ${p}`, e1, gPairs[p]!.multimodal_embed_norm);
       }
     });
   }
@@ -88,14 +88,14 @@ describe.skipIf(!G)('golden tiny model: converter + onnxruntime-node vs official
     const I = G.intermediates_pipe_batched;
     const sess = async (f: string) => ort.InferenceSession.create(path.join(exposed, f));
     const [img, txt, fus] = [await sess('image.onnx'), await sess('text.onnx'), await sess('fusion.onnx')];
-    const px = new Float32Array(G.images.flatMap((im: { preprocessed_32x32x3: unknown }) => flat(im.preprocessed_32x32x3)));
+    const px = new Float32Array(G.images.flatMap((im) => flat(im.preprocessed_32x32x3)));
     const io = await img.run({ pixels: new ort.Tensor('float32', px, [3, 32, 32, 3]) });
     expectClose('conv1', io.conv1!.data as Float32Array, flat(I['clip/visual/conv1 [img,4,4,48]']));
     expectClose('ln_pre', io.ln_pre!.data as Float32Array, flat(I['clip/visual/ln_pre [img,17,48]']));
     expectClose('visual transformer', io.transformer!.data as Float32Array, flat(I['clip/visual/transformer [img,17,48]']));
     for (let t = 0; t < 4; t++) {
-      const L = G.token_lengths_incl_sot_eot[t];
-      const ids = BigInt64Array.from(G.token_ids[t].slice(0, L).map(BigInt));
+      const L = G.token_lengths_incl_sot_eot[t]!;
+      const ids = BigInt64Array.from(G.token_ids[t]!.slice(0, L).map(BigInt));
       const o = await txt.run({ ids: new ort.Tensor('int64', ids, [1, L]) });
       expectClose(`text transformer ${t}`, o.transformer!.data as Float32Array, flat(I['clip/text/transformer [txt,77,16]'][t]).slice(0, L * 16));
       expectClose(`ln_final ${t}`, o.ln_final!.data as Float32Array, flat(I['clip/text/ln_final [txt,77,16]'][t]).slice(0, L * 16));

@@ -1,13 +1,13 @@
 // Preprocessing: the jax.image.resize re-implementation on known cases, both pipelines against the
 // golden tensors, EXIF orientation applied before anything else, and the prescaled fast path bounded.
-import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeRgb, preprocessImage, processImg224, resizeBilinearAA, rgbToModelInput } from '../../../app/media/preprocess.js';
-import { CLIP_MEAN, CLIP_STD } from '../../../models/ts/pack-manifest.js';
+import { CLIP_MEAN, CLIP_STD } from '../../../app/model/manifest.js';
 import { goldenDir } from '../../helpers/tiny-pack.js';
 import { compare, flat } from '../../helpers/compare.js';
+import { readGolden, type GoldenTiny } from '../../helpers/golden.js';
 
 const G = goldenDir();
 const spec = (size: number, mode: 'squash' | 'center-crop') => ({ size, mean: CLIP_MEAN, std: CLIP_STD, mode });
@@ -32,8 +32,10 @@ describe('jax-style bilinear resize', () => {
 });
 
 describe.skipIf(!G)('golden preprocessing', () => {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const g: any = G ? JSON.parse(fs.readFileSync(path.join(G, 'golden_tiny.json'), 'utf8')) : null;
+  let g: GoldenTiny;
+  beforeAll(() => {
+    g = readGolden(G!);
+  });
   it('process_img (224, max scaling): samples, sums and corners within 1e-5', () => {
     for (const im of g.images) {
       const x = processImg224({ data: Uint8Array.from(flat(im.raw_uint8_hwc)), width: im.hw[1], height: im.hw[0], channels: 3 });
@@ -47,11 +49,12 @@ describe.skipIf(!G)('golden preprocessing', () => {
   });
   it('both pipelines from the PNGs match the golden model inputs within 1e-3 (in fact ~4e-6)', async () => {
     for (let i = 0; i < 3; i++) {
-      const png = path.join(G!, g.images[i].png);
+      const im = g.images[i]!;
+      const png = path.join(G!, im.png);
       const a = await preprocessImage(png, spec(32, 'squash'));
       const b = await preprocessImage(png, spec(32, 'center-crop'));
-      expect(compare(a, flat(g.images[i].preprocessed_32x32x3)).maxAbs).toBeLessThan(1e-5);
-      expect(compare(b, flat(g.direct_variant.images[i].preprocessed_32x32x3)).maxAbs).toBeLessThan(1e-5);
+      expect(compare(a, flat(im.preprocessed_32x32x3)).maxAbs).toBeLessThan(1e-5);
+      expect(compare(b, flat(g.direct_variant.images[i]!.preprocessed_32x32x3)).maxAbs).toBeLessThan(1e-5);
     }
   });
 });
