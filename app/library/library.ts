@@ -42,6 +42,10 @@ const APPLY_CHUNK = 256;
 
 type Found = { path: string; folderId: number; size: number; mtimeMs: number };
 type Failed = { path: string; folderId: number; error: string };
+/** A seen file on its way through reconcile: its row before hashing, and the hash when one was needed. */
+type Seen = { e: Found | Failed; row: PhotoRow | undefined; hash: string | null; err: string | null };
+/** What one reconcile changed, for the `changed` event. */
+type Tally = { added: number; updated: number; removed: number; pending: number; affected: Set<number> };
 
 export class Library {
   private watcher: FSWatcher | null = null;
@@ -278,80 +282,93 @@ export class Library {
   // ---- reconcile ----
 
   private async reconcile(seen: (Found | Failed)[], gone: PhotoRow[], graceMs: number): Promise<void> {
-    let added = 0;
-    let updated = 0;
-    let removed = 0;
-    let pending = 0;
-    const affected = new Set<number>();
+    const t: Tally = { added: 0, updated: 0, removed: 0, pending: 0, affected: new Set<number>() };
     const goneByHash = new Map<string, PhotoRow[]>();
     for (const r of gone) if (r.hash) (goneByHash.get(r.hash) ?? goneByHash.set(r.hash, []).get(r.hash)!).push(r);
     const claimed = new Set<number>();
 
     for (let i = 0; i < seen.length; i += APPLY_CHUNK) {
       if (this.closed) return;
-      const chunk = seen.slice(i, i + APPLY_CHUNK);
-      // Hash (async, outside the transaction) only what the fast path cannot settle.
-      const work = chunk.map((e) => ({ e, row: this.photos.byPath(e.path), hash: null as string | null, err: null as string | null }));
-      await mapLimit(work, HASH_CONCURRENCY, async (w) => {
-        if ('error' in w.e) return;
-        const r = w.row;
-        if (r && r.size === w.e.size && r.mtime_ms === w.e.mtimeMs && r.hash !== '') return; // fast path
-        try {
-          w.hash = (await hashFile(w.e.path)).hash;
-        } catch (err) {
-          w.err = fsReason(err);
-        }
-      });
+      const work = await this.hashChunk(seen.slice(i, i + APPLY_CHUNK));
       this.db.transaction(() => {
-        for (const w of work) {
-          const e = w.e;
-          const row = this.photos.byPath(e.path); // re-read inside the transaction
-          if ('error' in e || w.err) {
-            const reason = 'error' in e ? e.error : w.err!;
-            if (row) {
-              if (row.status !== 'error' || row.error !== reason) {
-                this.dropVectors(row, affected);
-                this.photos.setError(row.id, reason);
-                updated++;
-              }
-            } else {
-              this.photos.insert({ path: e.path, folderId: e.folderId, hash: '', size: 'size' in e ? e.size : 0, mtimeMs: 'mtimeMs' in e ? e.mtimeMs : 0, status: 'error', error: reason });
-              added++;
-            }
-            continue;
-          }
-          if (w.hash === null) {
-            if (row && row.folder_id !== e.folderId) this.photos.move(row.id, { path: e.path, folderId: e.folderId, size: e.size, mtimeMs: e.mtimeMs });
-            continue;
-          }
-          if (row) {
-            if (row.hash === w.hash) {
-              this.photos.touch(row.id, e.size, e.mtimeMs);
-            } else {
-              // Changed content at the same path: same photo id, new embedding.
-              this.dropVectors(row, affected);
-              if (row.hash) this.dropped.push(row.hash);
-              this.photos.resetContent(row.id, { hash: w.hash, size: e.size, mtimeMs: e.mtimeMs, folderId: e.folderId });
-              updated++;
-              pending++;
-            }
-            continue;
-          }
-          // A new path: a move if a vanished row (now or in limbo) had this content.
-          const from = this.takeGone(w.hash, goneByHash, claimed);
-          if (from) {
-            this.photos.move(from.id, { path: e.path, folderId: e.folderId, size: e.size, mtimeMs: e.mtimeMs });
-            updated++;
-            continue;
-          }
-          this.photos.insert({ path: e.path, folderId: e.folderId, hash: w.hash, size: e.size, mtimeMs: e.mtimeMs });
-          added++;
-          pending++;
-        }
+        for (const w of work) this.applySeen(w, t, goneByHash, claimed);
       })();
     }
 
-    const leftover = gone.filter((r) => !claimed.has(r.id));
+    this.retireGone(gone.filter((r) => !claimed.has(r.id)), graceMs, t);
+    this.flushDropped();
+    const { added, updated, removed, pending, affected } = t;
+    if (added + updated + removed > 0) this.events.changed({ added, updated, removed, pending, affectedAlbums: [...affected] });
+  }
+
+  /** Hashes (async, outside any transaction) only what the size/mtime fast path cannot settle. */
+  private async hashChunk(chunk: (Found | Failed)[]): Promise<Seen[]> {
+    const work: Seen[] = chunk.map((e) => ({ e, row: this.photos.byPath(e.path), hash: null, err: null }));
+    await mapLimit(work, HASH_CONCURRENCY, async (w) => {
+      if ('error' in w.e) return;
+      const r = w.row;
+      if (r && r.size === w.e.size && r.mtime_ms === w.e.mtimeMs && r.hash !== '') return; // fast path
+      try {
+        w.hash = (await hashFile(w.e.path)).hash;
+      } catch (err) {
+        w.err = fsReason(err);
+      }
+    });
+    return work;
+  }
+
+  /** One seen file, inside the chunk's transaction: error, unchanged, changed, moved or new. */
+  private applySeen(w: Seen, t: Tally, goneByHash: Map<string, PhotoRow[]>, claimed: Set<number>): void {
+    const e = w.e;
+    const row = this.photos.byPath(e.path); // re-read inside the transaction
+    if ('error' in e || w.err) {
+      this.applyFailure(e, 'error' in e ? e.error : w.err!, row, t);
+      return;
+    }
+    if (w.hash === null) {
+      if (row && row.folder_id !== e.folderId) this.photos.move(row.id, { path: e.path, folderId: e.folderId, size: e.size, mtimeMs: e.mtimeMs });
+      return;
+    }
+    if (row) {
+      if (row.hash === w.hash) {
+        this.photos.touch(row.id, e.size, e.mtimeMs);
+      } else {
+        // Changed content at the same path: same photo id, new embedding.
+        this.dropVectors(row, t.affected);
+        if (row.hash) this.dropped.push(row.hash);
+        this.photos.resetContent(row.id, { hash: w.hash, size: e.size, mtimeMs: e.mtimeMs, folderId: e.folderId });
+        t.updated++;
+        t.pending++;
+      }
+      return;
+    }
+    // A new path: a move if a vanished row (now or in limbo) had this content.
+    const from = this.takeGone(w.hash, goneByHash, claimed);
+    if (from) {
+      this.photos.move(from.id, { path: e.path, folderId: e.folderId, size: e.size, mtimeMs: e.mtimeMs });
+      t.updated++;
+      return;
+    }
+    this.photos.insert({ path: e.path, folderId: e.folderId, hash: w.hash, size: e.size, mtimeMs: e.mtimeMs });
+    t.added++;
+    t.pending++;
+  }
+
+  private applyFailure(e: Found | Failed, reason: string, row: PhotoRow | undefined, t: Tally): void {
+    if (row) {
+      if (row.status !== 'error' || row.error !== reason) {
+        this.dropVectors(row, t.affected);
+        this.photos.setError(row.id, reason);
+        t.updated++;
+      }
+    } else {
+      this.photos.insert({ path: e.path, folderId: e.folderId, hash: '', size: 'size' in e ? e.size : 0, mtimeMs: 'mtimeMs' in e ? e.mtimeMs : 0, status: 'error', error: reason });
+      t.added++;
+    }
+  }
+
+  /** Vanished rows nothing claimed as a move: into limbo for `graceMs`, or deleted now. */
+  private retireGone(leftover: PhotoRow[], graceMs: number, t: Tally): void {
     if (graceMs > 0) {
       const until = Date.now() + graceMs;
       for (const r of leftover) this.limbo.set(r.id, { row: r, until });
@@ -360,14 +377,12 @@ export class Library {
       this.db.transaction(() => {
         for (const r of leftover) {
           if (this.photos.get(r.id)?.path === r.path) {
-            this.deleteRow(r, affected);
-            removed++;
+            this.deleteRow(r, t.affected);
+            t.removed++;
           }
         }
       })();
     }
-    this.flushDropped();
-    if (added + updated + removed > 0) this.events.changed({ added, updated, removed, pending, affectedAlbums: [...affected] });
   }
 
   private takeGone(hash: string, goneByHash: Map<string, PhotoRow[]>, claimed: Set<number>): PhotoRow | undefined {
