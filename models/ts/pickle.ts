@@ -27,96 +27,168 @@ function opName(op: number): string {
   return `0x${op.toString(16).padStart(2, '0')}`;
 }
 
-/** Extract the single `bytes` payload of a pickle (protocols 2–5). */
-export function unpickleBytes(buf: Uint8Array): Uint8Array {
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  let pos = 0;
-  const stack: Value[] = [];
-  const memo: Value[] = [];
-  const need = (n: number, what: string) => {
-    if (pos + n > buf.length) {
-      throw new CheckpointError(`checkpoint is truncated: ${what} needs ${n} bytes at offset ${pos}, file has ${buf.length}`);
+/** Reads a pickle stream front to back; every read checks the bytes are there. */
+class Reader {
+  pos = 0;
+  private readonly view: DataView;
+
+  constructor(private readonly buf: Uint8Array) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  private need(n: number, what: string): void {
+    if (this.pos + n > this.buf.length) {
+      throw new CheckpointError(`checkpoint is truncated: ${what} needs ${n} bytes at offset ${this.pos}, file has ${this.buf.length}`);
     }
-  };
-  const u8 = () => { need(1, 'opcode argument'); return buf[pos++]!; };
-  const u32 = () => { need(4, 'length'); const v = view.getUint32(pos, true); pos += 4; return v; };
-  const u64 = () => {
-    need(8, 'length');
-    const v = view.getBigUint64(pos, true);
-    pos += 8;
+  }
+
+  opcode(): number {
+    this.need(1, 'opcode');
+    return this.buf[this.pos++]!;
+  }
+
+  u8(): number {
+    this.need(1, 'opcode argument');
+    return this.buf[this.pos++]!;
+  }
+
+  u32(): number {
+    this.need(4, 'length');
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  u64(): number {
+    this.need(8, 'length');
+    const v = this.view.getBigUint64(this.pos, true);
+    this.pos += 8;
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new CheckpointError(`pickle length ${v} is too large`);
     return Number(v);
-  };
-  const bytes = (n: number, what: string) => { need(n, what); const b = buf.subarray(pos, pos + n); pos += n; return b; };
-  const line = () => {
-    const end = buf.indexOf(0x0a, pos);
+  }
+
+  /** A view into the input, not a copy. */
+  bytes(n: number, what: string): Uint8Array {
+    this.need(n, what);
+    const b = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+
+  utf8(n: number): string {
+    return Buffer.from(this.bytes(n, 'string')).toString('utf8');
+  }
+
+  line(): string {
+    const end = this.buf.indexOf(0x0a, this.pos);
     if (end < 0) throw new CheckpointError('checkpoint is truncated inside a GLOBAL name');
-    const s = Buffer.from(buf.subarray(pos, end)).toString('latin1');
-    pos = end + 1;
+    const s = Buffer.from(this.buf.subarray(this.pos, end)).toString('latin1');
+    this.pos = end + 1;
     return s;
-  };
-  const pop = (): Value => {
-    const v = stack.pop();
+  }
+}
+
+/** The unpickler's value stack and memo. */
+class Machine {
+  private readonly stack: Value[] = [];
+  private readonly memo: Value[] = [];
+
+  push(v: Value): void {
+    this.stack.push(v);
+  }
+
+  pop(): Value {
+    const v = this.stack.pop();
     if (v === undefined) throw new CheckpointError('malformed pickle: stack underflow');
     return v;
-  };
-  const utf8 = (b: Uint8Array) => Buffer.from(b).toString('utf8');
+  }
 
+  /** Pops `n` values, returned in the order they were pushed. */
+  popN(n: number): Value[] {
+    const items: Value[] = [];
+    for (let i = 0; i < n; i++) items.unshift(this.pop());
+    return items;
+  }
+
+  popToMark(): Value[] {
+    const items: Value[] = [];
+    for (;;) {
+      const v = this.pop();
+      if (v === MARK) return items;
+      items.unshift(v);
+    }
+  }
+
+  /** Memoizes the top of the stack, at `index` or (MEMOIZE) the next free slot. */
+  put(index = this.memo.length): void {
+    this.memo[index] = this.stack[this.stack.length - 1] ?? MARK;
+  }
+
+  get(index: number): void {
+    const v = this.memo[index];
+    if (v === undefined) throw new CheckpointError('malformed pickle: bad memo');
+    this.stack.push(v);
+  }
+}
+
+/** Extract the single `bytes` payload of a pickle (protocols 2–5). */
+export function unpickleBytes(buf: Uint8Array): Uint8Array {
   if (buf.length < 2 || buf[0] !== OP.PROTO) {
     throw new CheckpointError('not a pickle file with a protocol header (expected byte 0x80; protocols 0 and 1 are not supported)');
   }
+  const r = new Reader(buf);
+  const m = new Machine();
   for (;;) {
-    need(1, 'opcode');
-    const op = buf[pos++]!;
-    switch (op) {
-      case OP.PROTO: {
-        const proto = u8();
-        if (proto < 2 || proto > 5) throw new CheckpointError(`unsupported pickle protocol ${proto} (supported: 2–5)`);
-        break;
-      }
-      case OP.FRAME: u64(); break; // frames only group opcodes; the stream reads straight through
-      case OP.STOP: {
-        const v = pop();
-        if (v instanceof Uint8Array) return v;
-        throw new CheckpointError('pickle does not hold a bytes object (is this a flax checkpoint written with pickle.dump(to_bytes(...))?)');
-      }
-      case OP.MEMOIZE: memo.push(stack[stack.length - 1] ?? MARK); break;
-      case OP.BINPUT: memo[u8()] = stack[stack.length - 1] ?? MARK; break;
-      case OP.LONG_BINPUT: memo[u32()] = stack[stack.length - 1] ?? MARK; break;
-      case OP.BINGET: { const v = memo[u8()]; if (v === undefined) throw new CheckpointError('malformed pickle: bad memo'); stack.push(v); break; }
-      case OP.LONG_BINGET: { const v = memo[u32()]; if (v === undefined) throw new CheckpointError('malformed pickle: bad memo'); stack.push(v); break; }
-      case OP.SHORT_BINBYTES: stack.push(bytes(u8(), 'SHORT_BINBYTES payload')); break;
-      case OP.BINBYTES: stack.push(bytes(u32(), 'BINBYTES payload')); break;
-      case OP.BINBYTES8: case OP.BYTEARRAY8: stack.push(bytes(u64(), 'BINBYTES8 payload')); break;
-      case OP.SHORT_BINUNICODE: stack.push(utf8(bytes(u8(), 'string'))); break;
-      case OP.BINUNICODE: stack.push(utf8(bytes(u32(), 'string'))); break;
-      case OP.BINUNICODE8: stack.push(utf8(bytes(u64(), 'string'))); break;
-      case OP.GLOBAL: { const mod = line(); const name = line(); stack.push({ global: `${mod}.${name}` }); break; }
-      case OP.STACK_GLOBAL: { const name = pop(); const mod = pop(); stack.push({ global: `${String(mod)}.${String(name)}` }); break; }
-      case OP.EMPTY_TUPLE: stack.push([]); break;
-      case OP.TUPLE1: stack.push([pop()]); break;
-      case OP.TUPLE2: { const b = pop(); const a = pop(); stack.push([a, b]); break; }
-      case OP.TUPLE3: { const c = pop(); const b = pop(); const a = pop(); stack.push([a, b, c]); break; }
-      case OP.MARK: stack.push(MARK); break;
-      case OP.TUPLE: {
-        const items: Value[] = [];
-        for (;;) { const v = pop(); if (v === MARK) break; items.unshift(v); }
-        stack.push(items);
-        break;
-      }
-      case OP.REDUCE: {
-        // Protocol 2 has no bytes opcode: bytes are written as _codecs.encode(latin1-decoded str, 'latin1').
-        const args = pop();
-        const fn = pop();
-        if (typeof fn === 'object' && fn !== null && !(fn instanceof Uint8Array) && !Array.isArray(fn) && fn.global === '_codecs.encode'
-          && Array.isArray(args) && typeof args[0] === 'string' && args[1] === 'latin1') {
-          stack.push(new Uint8Array(Buffer.from(args[0], 'latin1')));
-          break;
-        }
-        throw new CheckpointError('pickle calls a function other than _codecs.encode; refusing to load it (not a flax checkpoint)');
-      }
-      default:
-        throw new CheckpointError(`unsupported pickle opcode ${opName(op)} at offset ${pos - 1} (a flax checkpoint holds a single bytes object)`);
+    const op = r.opcode();
+    if (op !== OP.STOP) {
+      step(op, r, m);
+      continue;
     }
+    const v = m.pop();
+    if (v instanceof Uint8Array) return v;
+    throw new CheckpointError('pickle does not hold a bytes object (is this a flax checkpoint written with pickle.dump(to_bytes(...))?)');
   }
+}
+
+/** Runs one opcode other than STOP. */
+function step(op: number, r: Reader, m: Machine): void {
+  switch (op) {
+    case OP.PROTO: {
+      const proto = r.u8();
+      if (proto < 2 || proto > 5) throw new CheckpointError(`unsupported pickle protocol ${proto} (supported: 2–5)`);
+      break;
+    }
+    case OP.FRAME: r.u64(); break; // frames only group opcodes; the stream reads straight through
+    case OP.MEMOIZE: m.put(); break;
+    case OP.BINPUT: m.put(r.u8()); break;
+    case OP.LONG_BINPUT: m.put(r.u32()); break;
+    case OP.BINGET: m.get(r.u8()); break;
+    case OP.LONG_BINGET: m.get(r.u32()); break;
+    case OP.SHORT_BINBYTES: m.push(r.bytes(r.u8(), 'SHORT_BINBYTES payload')); break;
+    case OP.BINBYTES: m.push(r.bytes(r.u32(), 'BINBYTES payload')); break;
+    case OP.BINBYTES8: case OP.BYTEARRAY8: m.push(r.bytes(r.u64(), 'BINBYTES8 payload')); break;
+    case OP.SHORT_BINUNICODE: m.push(r.utf8(r.u8())); break;
+    case OP.BINUNICODE: m.push(r.utf8(r.u32())); break;
+    case OP.BINUNICODE8: m.push(r.utf8(r.u64())); break;
+    case OP.GLOBAL: { const mod = r.line(); const name = r.line(); m.push({ global: `${mod}.${name}` }); break; }
+    case OP.STACK_GLOBAL: { const name = m.pop(); const mod = m.pop(); m.push({ global: `${String(mod)}.${String(name)}` }); break; }
+    case OP.EMPTY_TUPLE: m.push([]); break;
+    case OP.TUPLE1: m.push(m.popN(1)); break;
+    case OP.TUPLE2: m.push(m.popN(2)); break;
+    case OP.TUPLE3: m.push(m.popN(3)); break;
+    case OP.MARK: m.push(MARK); break;
+    case OP.TUPLE: m.push(m.popToMark()); break;
+    case OP.REDUCE: { const args = m.pop(); const fn = m.pop(); m.push(reduce(fn, args)); break; }
+    default:
+      throw new CheckpointError(`unsupported pickle opcode ${opName(op)} at offset ${r.pos - 1} (a flax checkpoint holds a single bytes object)`);
+  }
+}
+
+/** Protocol 2 has no bytes opcode: bytes are written as _codecs.encode(latin1-decoded str, 'latin1'). */
+function reduce(fn: Value, args: Value): Uint8Array {
+  if (typeof fn === 'object' && fn !== null && !(fn instanceof Uint8Array) && !Array.isArray(fn) && fn.global === '_codecs.encode'
+    && Array.isArray(args) && typeof args[0] === 'string' && args[1] === 'latin1') {
+    return new Uint8Array(Buffer.from(args[0], 'latin1'));
+  }
+  throw new CheckpointError('pickle calls a function other than _codecs.encode; refusing to load it (not a flax checkpoint)');
 }
