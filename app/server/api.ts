@@ -2,7 +2,7 @@
 import type http from 'node:http';
 import { dispatch } from '../api/contract.js';
 import type { BridgeService } from './bridge.js';
-import { MAX_BODY_BYTES, readBody } from './guards.js';
+import { discardBody, MAX_BODY_BYTES, readBody } from './guards.js';
 import { sendError, sendJson, statusFor } from './http.js';
 
 export async function handleApi(service: BridgeService, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -13,10 +13,15 @@ export async function handleApi(service: BridgeService, req: http.IncomingMessag
   const ct = String(req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (ct !== 'application/json') return sendError(res, 415, 'invalid_request', 'Content-Type must be application/json');
   const body = await readBody(req);
-  if (body === null) return sendError(res, 413, 'invalid_request', `request body larger than ${MAX_BODY_BYTES} bytes`);
+  if (!body.ok) {
+    // answer first, then drain: closing with unread bytes in the socket would reset the connection
+    res.setHeader('Connection', 'close');
+    sendError(res, 413, 'invalid_request', `request body larger than ${MAX_BODY_BYTES} bytes`);
+    return discardBody(req);
+  }
   let raw: unknown;
   try {
-    raw = JSON.parse(body.toString('utf8'));
+    raw = JSON.parse(body.body.toString('utf8'));
   } catch {
     return sendError(res, 400, 'invalid_request', 'body is not valid JSON');
   }

@@ -31,18 +31,41 @@ export function originAllowed(req: http.IncomingMessage, port: number): boolean 
   return origin === undefined || new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]).has(origin);
 }
 
-/** Reads a body up to MAX_BODY_BYTES; past that it keeps draining (so the client sees the 413,
- *  not a reset) but stores nothing, and cuts the connection if the sender goes on and on. */
-export function readBody(req: http.IncomingMessage): Promise<Buffer | null> {
+/** Past MAX_BODY_BYTES we stop storing but keep reading (and discarding) up to this many bytes, so a
+ *  client that sends a whole oversized body before reading receives the 413 instead of a TCP reset. */
+export const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
+
+export type BodyResult = { ok: true; body: Buffer } | { ok: false; tooLarge: true };
+
+/** Reads a body up to MAX_BODY_BYTES. Resolves { tooLarge } as soon as the body is known to be
+ *  larger (declared Content-Length or bytes received); the caller answers 413 and calls discardBody. */
+export function readBody(req: http.IncomingMessage): Promise<BodyResult> {
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) return resolve({ ok: false, tooLarge: true });
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
-      if (size > 8 * MAX_BODY_BYTES) req.destroy();
-      else if (size <= MAX_BODY_BYTES) chunks.push(c);
-    });
-    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(chunks)));
+      if (size <= MAX_BODY_BYTES) return void chunks.push(c);
+      req.off('data', onData);
+      req.pause();
+      resolve({ ok: false, tooLarge: true });
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve(size > MAX_BODY_BYTES ? { ok: false, tooLarge: true } : { ok: true, body: Buffer.concat(chunks) }));
     req.on('error', reject);
   });
+}
+
+/** After an early answer (413): read and drop the rest of the body so the answer reaches the client;
+ *  a sender that goes past MAX_DRAIN_BYTES has its connection cut (the answer is already written). */
+export function discardBody(req: http.IncomingMessage): void {
+  let drained = 0;
+  req.on('data', (c: Buffer) => {
+    drained += c.length;
+    if (drained > MAX_DRAIN_BYTES) req.socket.destroy();
+  });
+  req.on('error', () => {});
+  req.resume();
 }
