@@ -1,6 +1,6 @@
 // Electron main process: one secure window, the service in a utility process, the IPC adapter,
 // the app:// and media:// protocols, menus, dialogs. Kept thin: all logic lives in app/.
-import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell, type IpcMainInvokeEvent } from 'electron';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -8,7 +8,7 @@ import type { ShellParams } from '../app/api/shell.js';
 import { isInside, resolveInsideRoots } from '../app/media-access.js';
 import { APP_ROOT, BUNDLED_PACKS_DIR, defaultDataDir } from '../app/paths.js';
 import { ServiceHost } from './host.js';
-import { handleIpcCall, validateEvent } from './ipc-adapter.js';
+import { handleIpcCall, validateEvent, type ShellHandlers } from './ipc-adapter.js';
 import { resolveMediaRequest } from './media-protocol.js';
 import { buildAppMenu, popupPhotoMenu } from './menu.js';
 import { APP_SCHEME, APP_URL, appAssetPath, ELECTRON_CSP, isAppUrl, MEDIA_SCHEME, secureWebPreferences } from './security.js';
@@ -68,19 +68,15 @@ if (!app.requestSingleInstanceLock()) {
     return resolveInsideRoots(f.path, (await host.roots()).folders);
   }
 
-  app.whenReady().then(async () => {
+  // The default session: no permissions, and no remote content at all (the app talks to nothing on the network).
+  function lockDownSession(): void {
     const ses = session.defaultSession;
     ses.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
     ses.setPermissionCheckHandler(() => false);
-    // No remote content at all: the app talks to nothing on the network.
     ses.webRequest.onBeforeRequest({ urls: ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*'] }, (_d, cb) => cb({ cancel: true }));
+  }
 
-    // ONNX Runtime opens model files natively, bypassing Electron's asar layer: point it at the
-    // unpacked copy (electron-builder.yml unpacks models/packs).
-    const bundledPacksDir = BUNDLED_PACKS_DIR.replace(/app\.asar(?=[\\/])/, 'app.asar.unpacked');
-    host = new ServiceHost({ dataDir: defaultDataDir(process.env, process.platform) || app.getPath('userData'), bundledPacksDir });
-    const h = host;
-
+  function registerProtocols(h: ServiceHost): void {
     protocol.handle(APP_SCHEME, async (req) => {
       // appAssetPath already refused traversal; the bundle may sit inside app.asar, where realpath
       // does not apply, so confinement here is lexical.
@@ -97,52 +93,44 @@ if (!app.requestSingleInstanceLock()) {
       const res = await net.fetch(pathToFileURL(answer.path).toString());
       return new Response(res.body, { headers: { 'Content-Type': answer.contentType, 'Cache-Control': 'private, max-age=300' } });
     });
+  }
 
-    ipcMain.handle('magiclens:call', (event, raw: unknown) =>
-      handleIpcCall(event.senderFrame?.url, raw, {
-        forward: (env) => h.call(env),
-        shell: {
-          'shell.pickFolder': async () => {
-            const r = await dialog.showOpenDialog(BrowserWindow.fromWebContents(event.sender) ?? win!, { title: 'Add a folder of photos', properties: ['openDirectory'] });
-            return { path: r.canceled ? null : (r.filePaths[0] ?? null) };
-          },
-          'shell.pickImage': async () => {
-            const r = await dialog.showOpenDialog(BrowserWindow.fromWebContents(event.sender) ?? win!, {
-              title: 'Search from an image',
-              properties: ['openFile'],
-              filters: [{ name: 'Images', extensions: ['jpg', 'jpeg', 'png', 'webp', 'avif', 'tif', 'tiff', 'gif', 'heic', 'heif'] }],
-            });
-            return { path: r.canceled ? null : (r.filePaths[0] ?? null) };
-          },
-          'shell.pickFile': async (p: { title: string }) => {
-            const r = await dialog.showOpenDialog(BrowserWindow.fromWebContents(event.sender) ?? win!, { title: p.title, properties: ['openFile'] });
-            return { path: r.canceled ? null : (r.filePaths[0] ?? null) };
-          },
-          'shell.photoMenu': async (p: ShellParams<'shell.photoMenu'>) => {
-            const w = BrowserWindow.fromWebContents(event.sender) ?? win!;
-            const action = await popupPhotoMenu(w, () => {
-              void photoPath(p.photoId).then((fp) => fp && shell.showItemInFolder(fp));
-            });
-            return { action };
-          },
-          'shell.showInFolder': async (p: ShellParams<'shell.showInFolder'>) => {
-            const fp = await photoPath(p.photoId);
-            if (fp) shell.showItemInFolder(fp);
-            return { shown: !!fp };
-          },
-        },
-      }),
-    );
+  /** Main's side of the shell.* requests: native dialogs and menus, parented to the asking window. */
+  function shellHandlers(event: IpcMainInvokeEvent): ShellHandlers {
+    const parent = () => BrowserWindow.fromWebContents(event.sender) ?? win!;
+    return {
+      'shell.pickFolder': async () => {
+        const r = await dialog.showOpenDialog(parent(), { title: 'Add a folder of photos', properties: ['openDirectory'] });
+        return { path: r.canceled ? null : (r.filePaths[0] ?? null) };
+      },
+      'shell.pickImage': async () => {
+        const r = await dialog.showOpenDialog(parent(), {
+          title: 'Search from an image',
+          properties: ['openFile'],
+          filters: [{ name: 'Images', extensions: ['jpg', 'jpeg', 'png', 'webp', 'avif', 'tif', 'tiff', 'gif', 'heic', 'heif'] }],
+        });
+        return { path: r.canceled ? null : (r.filePaths[0] ?? null) };
+      },
+      'shell.pickFile': async (p: { title: string }) => {
+        const r = await dialog.showOpenDialog(parent(), { title: p.title, properties: ['openFile'] });
+        return { path: r.canceled ? null : (r.filePaths[0] ?? null) };
+      },
+      'shell.photoMenu': async (p: ShellParams<'shell.photoMenu'>) => {
+        const action = await popupPhotoMenu(parent(), () => {
+          void photoPath(p.photoId).then((fp) => fp && shell.showItemInFolder(fp));
+        });
+        return { action };
+      },
+      'shell.showInFolder': async (p: ShellParams<'shell.showInFolder'>) => {
+        const fp = await photoPath(p.photoId);
+        if (fp) shell.showItemInFolder(fp);
+        return { shown: !!fp };
+      },
+    };
+  }
 
-    // Events from the service: checked against the contract, then fanned out to the window.
-    h.onEvent((e) => {
-      const valid = validateEvent(e);
-      if (valid) for (const w of BrowserWindow.getAllWindows()) w.webContents.send('magiclens:event', valid);
-    });
-
-    Menu.setApplicationMenu(buildAppMenu({ addFolder: () => void addFolderFromMenu(), isMac: process.platform === 'darwin', dev }));
-
-    win = new BrowserWindow({
+  function openWindow(): BrowserWindow {
+    const w = new BrowserWindow({
       width: 1320,
       height: 860,
       minWidth: 820,
@@ -153,8 +141,34 @@ if (!app.requestSingleInstanceLock()) {
       icon: path.join(APP_ROOT, 'build', 'icon.png'),
       webPreferences: secureWebPreferences(PRELOAD),
     });
-    win.once('ready-to-show', () => win?.show());
-    win.on('closed', () => (win = null));
+    w.once('ready-to-show', () => win?.show());
+    w.on('closed', () => (win = null));
+    return w;
+  }
+
+  app.whenReady().then(async () => {
+    lockDownSession();
+
+    // ONNX Runtime opens model files natively, bypassing Electron's asar layer: point it at the
+    // unpacked copy (electron-builder.yml unpacks models/packs).
+    const bundledPacksDir = BUNDLED_PACKS_DIR.replace(/app\.asar(?=[\\/])/, 'app.asar.unpacked');
+    host = new ServiceHost({ dataDir: defaultDataDir(process.env, process.platform) || app.getPath('userData'), bundledPacksDir });
+    const h = host;
+
+    registerProtocols(h);
+    ipcMain.handle('magiclens:call', (event, raw: unknown) =>
+      handleIpcCall(event.senderFrame?.url, raw, { forward: (env) => h.call(env), shell: shellHandlers(event) }),
+    );
+
+    // Events from the service: checked against the contract, then fanned out to the window.
+    h.onEvent((e) => {
+      const valid = validateEvent(e);
+      if (valid) for (const w of BrowserWindow.getAllWindows()) w.webContents.send('magiclens:event', valid);
+    });
+
+    Menu.setApplicationMenu(buildAppMenu({ addFolder: () => void addFolderFromMenu(), isMac: process.platform === 'darwin', dev }));
+
+    win = openWindow();
     await win.loadURL(APP_URL);
     h.ready.catch((err: Error) => dialog.showErrorBox('MagicLens could not start its service', err.message));
   });
