@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import ort from 'onnxruntime-node';
+import { GraphCache, type GraphCacheOptions, type GraphSource, type OpenedGraph } from './graph-cache.js';
 import type { ModelPack } from './pack.js';
 import { ClipTokenizer } from './tokenizer.js';
 
@@ -20,6 +21,12 @@ export interface RuntimeOptions {
    * (ORT's CPU kernels would insert casts and run fp16 slower than fp32).
    */
   precision?: 'auto' | 'fp32' | 'fp16';
+  /** where optimised graphs are cached (the app's data folder); without it every open optimises afresh */
+  graphCacheDir?: string;
+  /** test hooks for the cache key (another CPU, another runtime version) and the cached graphs' level */
+  graphCache?: Omit<GraphCacheOptions, 'dir'>;
+  /** 'lazy' (default): the image tower opens on the first photo; 'eager': with the others (the bulk lane) */
+  imageTower?: 'lazy' | 'eager';
 }
 
 export function defaultProviders(platform: NodeJS.Platform = process.platform): ProviderName[] {
@@ -47,6 +54,47 @@ export function providerUnavailable(provider: ProviderName): string | null {
 /** measured on CPU: ViT-B/16 runs fastest per image at batch ~8 (batch 32 is slower per image) */
 export const IMAGE_BATCH = 8;
 
+export interface SessionReport {
+  graph: string;
+  source: GraphSource;
+  ms: number;
+  rejected?: string;
+}
+
+/** How each graph of a provider is opened: through the cache when there is one, else optimised at open. */
+class GraphOpener {
+  readonly reports: SessionReport[] = [];
+  constructor(
+    private readonly pack: ModelPack,
+    private readonly so: ort.InferenceSession.SessionOptions,
+    private readonly precision: 'fp32' | 'fp16',
+    private readonly cache: GraphCache | null,
+  ) {}
+
+  async open(graph: 'image.onnx' | 'text.onnx' | 'fusion.onnx'): Promise<ort.InferenceSession> {
+    const t0 = performance.now();
+    const fp16 = this.pack.manifest.variants?.fp16;
+    const f = this.precision === 'fp16' ? fp16?.[graph] ?? graph : graph;
+    const file = this.pack.path(f);
+    const sha = this.pack.manifest.files[f]?.sha256;
+    let opened: OpenedGraph;
+    if (this.cache && sha) opened = await this.cache.open(file, sha, this.so);
+    else opened = { session: await ort.InferenceSession.create(file, { ...this.so, graphOptimizationLevel: 'all' }), source: 'original' };
+    this.reports.push({ graph, source: opened.source, ms: performance.now() - t0, ...(opened.rejected ? { rejected: opened.rejected } : {}) });
+    return opened.session;
+  }
+}
+
+function sessionOptions(provider: ProviderName, threads: number | undefined): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [provider],
+    interOpNumThreads: 1,
+    // a missing GPU provider library is an expected fallback, not an error worth ORT's console noise
+    ...(provider !== 'cpu' ? { logSeverityLevel: 4 as const } : {}),
+    ...(threads ? { intraOpNumThreads: threads } : {}),
+  };
+}
+
 export class MagicLensRuntime {
   readonly modelId: string;
   readonly dim: number;
@@ -55,12 +103,14 @@ export class MagicLensRuntime {
   /** providers tried before the one that runs, with the reason each failed */
   readonly fallbacks: { provider: ProviderName; error: string }[];
   readonly precision: 'fp32' | 'fp16';
+  /** the image tower, opened on first use: a query on a library photo never needs it */
+  private imageP: Promise<ort.InferenceSession> | null;
 
   private constructor(
     readonly pack: ModelPack,
     readonly provider: ProviderName,
     readonly tokenizer: ClipTokenizer,
-    private readonly image: ort.InferenceSession,
+    private readonly opener: GraphOpener,
     private readonly text: ort.InferenceSession,
     private readonly fusion: ort.InferenceSession,
     fallbacks: { provider: ProviderName; error: string }[],
@@ -71,6 +121,12 @@ export class MagicLensRuntime {
     this.dim = pack.manifest.architecture.embedDim;
     this.imageSize = pack.manifest.image.size;
     this.fallbacks = fallbacks;
+    this.imageP = null;
+  }
+
+  /** How each session was opened so far (graph, cache hit or not, milliseconds). */
+  get sessions(): readonly SessionReport[] {
+    return this.opener.reports;
   }
 
   static async open(pack: ModelPack, opts: RuntimeOptions = {}): Promise<MagicLensRuntime> {
@@ -78,42 +134,54 @@ export class MagicLensRuntime {
     if (tokenizer.vocabSize !== pack.manifest.architecture.vocabSize) {
       throw new Error(`model pack ${pack.manifest.id}: vocabulary has ${tokenizer.vocabSize} tokens, model expects ${pack.manifest.architecture.vocabSize}`);
     }
-    const providers = opts.providers ?? defaultProviders();
+    const providers = [...(opts.providers ?? defaultProviders())];
     if (!providers.includes('cpu')) providers.push('cpu');
     const fallbacks: { provider: ProviderName; error: string }[] = [];
+    const fp16 = pack.manifest.variants?.fp16;
+    const want = opts.precision ?? 'auto';
+    if (want === 'fp16' && !fp16) throw new Error(`model pack ${pack.manifest.id} has no float16 graphs`);
+    const cache = opts.graphCacheDir ? new GraphCache({ dir: opts.graphCacheDir, ...opts.graphCache }) : null;
     for (const provider of providers) {
       const missing = providerUnavailable(provider);
       if (missing) { fallbacks.push({ provider, error: missing }); continue; }
-      const so: ort.InferenceSession.SessionOptions = {
-        executionProviders: [provider],
-        graphOptimizationLevel: 'all',
-        interOpNumThreads: 1,
-        // a missing GPU provider library is an expected fallback, not an error worth ORT's console noise
-        ...(provider !== 'cpu' ? { logSeverityLevel: 4 as const } : {}),
-        ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
-      };
-      const made: ort.InferenceSession[] = [];
-      const fp16 = pack.manifest.variants?.fp16;
-      const want = opts.precision ?? 'auto';
-      if (want === 'fp16' && !fp16) throw new Error(`model pack ${pack.manifest.id} has no float16 graphs`);
       const precision = fp16 && (want === 'fp16' || (want === 'auto' && provider !== 'cpu')) ? 'fp16' : 'fp32';
-      const file = (f: string) => (precision === 'fp16' ? fp16?.[f] ?? f : f);
+      const opener = new GraphOpener(pack, sessionOptions(provider, opts.threads), precision, cache);
+      // Text tower and fusion head together (ORT builds sessions off the main thread); the image tower waits for a photo.
+      const made = await Promise.allSettled([opener.open('text.onnx'), opener.open('fusion.onnx'), ...(opts.imageTower === 'eager' ? [opener.open('image.onnx')] : [])]);
+      const ok = made.flatMap((m) => (m.status === 'fulfilled' ? [m.value] : []));
+      const failed = made.find((m): m is PromiseRejectedResult => m.status === 'rejected');
+      let rt: MagicLensRuntime | null = null;
       try {
-        for (const f of ['image.onnx', 'text.onnx', 'fusion.onnx']) made.push(await ort.InferenceSession.create(pack.path(file(f)), so));
-        const rt = new MagicLensRuntime(pack, provider, tokenizer, made[0]!, made[1]!, made[2]!, fallbacks, precision);
+        if (failed) throw failed.reason;
+        rt = new MagicLensRuntime(pack, provider, tokenizer, opener, ok[0]!, ok[1]!, fallbacks, precision);
+        if (ok[2]) rt.imageP = Promise.resolve(ok[2]);
         if (opts.warmup !== false) await rt.warmup();
         return rt;
       } catch (e) {
-        for (const s of made) await s.release().catch(() => {});
+        if (rt) await rt.close().catch(() => {});
+        else for (const s of ok) await s.release().catch(() => {});
         fallbacks.push({ provider, error: (e as Error).message.split('\n')[0] ?? String(e) });
       }
     }
     throw new Error(`could not start model ${pack.manifest.id} on any execution provider: ${fallbacks.map((f) => `${f.provider}: ${f.error}`).join('; ')}`);
   }
 
+  /** The image tower's session, opened on first use. */
+  private imageSession(): Promise<ort.InferenceSession> {
+    if (!this.imageP) {
+      const p = this.opener.open('image.onnx');
+      this.imageP = p;
+      p.catch(() => {
+        if (this.imageP === p) this.imageP = null; // a failed open is retried by the next photo
+      });
+    }
+    return this.imageP;
+  }
+
+  /** Runs each open graph once so the first real request is not slow; the image tower only if it is open. */
   async warmup(): Promise<void> {
     const S = this.imageSize;
-    const img = await this.embedImages(new Float32Array(S * S * 3), 1);
+    const img = this.imageP ? await this.embedImages(new Float32Array(S * S * 3), 1) : new Float32Array(this.dim);
     await this.fuse(img, await this.emptyTextEmbedding(), 1);
   }
 
@@ -125,9 +193,10 @@ export class MagicLensRuntime {
     // larger batches are slower per image on CPU (cache pressure); split into chunks of IMAGE_BATCH
     const per = S * S * 3;
     const result = new Float32Array(n * this.dim);
+    const image = await this.imageSession();
     for (let i = 0; i < n; i += IMAGE_BATCH) {
       const m = Math.min(IMAGE_BATCH, n - i);
-      const out = await this.image.run({ pixels: new ort.Tensor('float32', pixels.subarray(i * per, (i + m) * per), [m, S, S, 3]) });
+      const out = await image.run({ pixels: new ort.Tensor('float32', pixels.subarray(i * per, (i + m) * per), [m, S, S, 3]) });
       result.set(out.image_embed!.data as Float32Array, i * this.dim);
     }
     return result;
@@ -188,6 +257,9 @@ export class MagicLensRuntime {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.image.release(), this.text.release(), this.fusion.release()]);
+    const image = this.imageP?.catch(() => null);
+    this.imageP = null;
+    const img = image ? await image : null;
+    await Promise.all([img?.release(), this.text.release(), this.fusion.release()]);
   }
 }
