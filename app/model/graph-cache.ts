@@ -136,7 +136,7 @@ export class GraphCache {
   /** Opens the original graph with full optimisation, dumping the optimised form to a temp file, then moves it into place. */
   private async build(file: string, cached: string, parts: GraphKeyParts, so: ort.InferenceSession.SessionOptions, rejected?: string): Promise<OpenedGraph> {
     this.remove(cached);
-    let tmp: string | null = null;
+    let tmp: string | null;
     try {
       fs.mkdirSync(this.dir, { recursive: true });
       tmp = path.join(this.dir, `.tmp-${process.pid}-${crypto.randomBytes(6).toString('hex')}.onnx`);
@@ -186,7 +186,7 @@ export class GraphCache {
       if (!f.endsWith('.onnx') || f.startsWith('.')) continue;
       const cached = path.join(this.dir, f);
       checked++;
-      let ok = false;
+      let ok: boolean;
       try {
         const meta = JSON.parse(fs.readFileSync(`${cached}.json`, 'utf8')) as CacheMeta;
         ok = (await sha256File(cached)) === meta.sha256;
