@@ -20,6 +20,10 @@ export default defineConfig(
       'models/python/**',
       'bench/results/**',
       'build/**',
+      // Other build and test outputs (.gitignore)
+      'out/**',
+      'test-results/**',
+      '.tmp/**',
     ],
   },
   js.configs.recommended,
