@@ -55,14 +55,9 @@ export default defineConfig(
           zones: [
             {
               target: './renderer',
-              from: './app',
-              except: ['./api'],
-              message: 'The renderer talks to the core only through the app/api contract.',
-            },
-            {
-              target: './renderer',
-              from: ['./main', './models', './tests', './bench', './scripts', './bin'],
-              message: 'The renderer imports only from renderer/ and app/api.',
+              from: '.',
+              except: ['./renderer', './app/api', './node_modules'],
+              message: 'The renderer imports only from renderer/ and the app/api contract (and packages).',
             },
             { target: './app', from: './main', message: 'app/ is headless: it never depends on the Electron shell.' },
             { target: './models/ts', from: './app', message: 'The model port stands alone: models/ts never imports app/.' },
