@@ -89,3 +89,28 @@ export async function startRig(name: string): Promise<Rig | null> {
 export function chromiumMissing(): string | null {
   return fs.existsSync(CHROMIUM) ? null : `Chromium not found at ${CHROMIUM} (set MAGICLENS_CHROMIUM)`;
 }
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  /** Each failing node: its CSS target and axe's summary of why it fails. */
+  nodes: string[];
+}
+
+/** The WCAG 2.x A and AA rule tags, 2.2 included. */
+export const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'];
+
+/**
+ * Runs axe-core (its source passed in, evaluated over CDP so the page's CSP does not block it)
+ * against the whole document with the WCAG A/AA tags; label-content-name-mismatch is tagged
+ * experimental by axe and so is named explicitly.
+ */
+export async function axeViolations(page: Page, axeSource: string): Promise<AxeViolation[]> {
+  await page.evaluate(axeSource);
+  return page.evaluate(async (tags) => {
+    type AxeRun = (ctx: Document, opts: unknown) => Promise<{ violations: { id: string; impact: string | null; nodes: { target: unknown[]; failureSummary?: string }[] }[] }>;
+    const axe = (globalThis as unknown as { axe: { run: AxeRun } }).axe;
+    const r = await axe.run(document, { runOnly: { type: 'tag', values: tags }, rules: { 'label-content-name-mismatch': { enabled: true } }, resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => `${n.target.join(' ')} — ${(n.failureSummary ?? '').replace(/\s+/g, ' ').slice(0, 160)}`) }));
+  }, WCAG_TAGS);
+}

@@ -77,6 +77,8 @@ export class AppState {
   saveDialog = $state(false);
   addFolderDialog = $state(false);
   toast = $state<{ message: string; kind: 'info' | 'error' } | null>(null);
+  /** Read out by the always-present polite live region (search results and the like). */
+  announcement = $state('');
   private toastTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(readonly client: Client) {
@@ -281,6 +283,7 @@ export class AppState {
       const hits: GridItem[] = r.hits.map((h) => ({ photo: h.photo, score: h.score }));
       if (more) this.results.items = [...this.results.items, ...hits];
       else this.results = new ArraySource(hits);
+      this.announceResults(kind, r);
     } catch (err) {
       this.searchError = err instanceof Error ? err.message : String(err);
       if (!more) {
@@ -290,6 +293,12 @@ export class AppState {
     } finally {
       this.searching = false;
     }
+  }
+
+  private announceResults(kind: SearchKind, r: SearchResult): void {
+    const n = this.results.count;
+    const what = kind === 'similar' ? `similar to ${r.queryPhoto?.name ?? 'the photo'}` : kind === 'compose' ? `for ${r.queryPhoto?.name ?? 'the photo'} + '${r.instruction ?? ''}'` : `for '${r.instruction ?? ''}'`;
+    this.announcement = `${n} result${n === 1 ? '' : 's'} ${what}`;
   }
 
   /** The album query equivalent to the current search, or why there is none. */

@@ -1,0 +1,15 @@
+// Focus hand-back for modals and menus: focus returns to what opened them; when that is gone
+// (the welcome screen's button after a folder is added), to the grid, else the search field.
+
+const FALLBACKS = ['main [role="grid"]', 'main input[name="instruction"]'];
+
+export function restoreFocus(opener: Element | null): void {
+  // After the closing update: the opener may come back or go away in the same tick.
+  queueMicrotask(() => {
+    const now = document.activeElement;
+    // Something else took focus on purpose (the instruction field after "Find related…").
+    if (now && now !== document.body && now.isConnected && !now.closest('dialog, [role="dialog"], [role="menu"]')) return;
+    const target = opener instanceof HTMLElement && opener.isConnected && opener !== document.body ? opener : FALLBACKS.map((s) => document.querySelector<HTMLElement>(s)).find(Boolean);
+    target?.focus();
+  });
+}
