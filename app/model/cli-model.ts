@@ -2,7 +2,9 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { sharedDir } from '../paths.js';
-import { DEFAULT_CHECKPOINT_URL, DEFAULT_VOCAB_URL, installOfficialModel, type InstallProgress } from './install.js';
+import { isUrl } from './download.js';
+import { CATALOGUE, DEFAULT_CHECKPOINT_URL, DEFAULT_VOCAB_URL, installOfficialModel, type InstallProgress } from './install.js';
+import { GraphCache, graphCacheDir } from './graph-cache.js';
 import { loadPack } from './pack.js';
 import { ModelRegistry } from './registry.js';
 import { formatVerifyTable, verifyAgainstGolden } from './verify.js';
@@ -16,9 +18,10 @@ export interface ModelCommandIO {
 }
 
 const USAGE = `usage: magiclens model <command>
-  install [--checkpoint PATH|URL] [--vocab PATH|URL] [--name NAME] [--id ID] [--preprocessing squash|center-crop] [--fp16]
-          defaults: ${DEFAULT_CHECKPOINT_URL}
-                    ${DEFAULT_VOCAB_URL}
+  install [--checkpoint base|large|URL|PATH] [--vocab clip|URL|PATH] [--name NAME] [--id ID] [--preprocessing squash|center-crop] [--fp16]
+          defaults: base = ${DEFAULT_CHECKPOINT_URL}
+                    clip = ${DEFAULT_VOCAB_URL}
+          URLs must be https (plain http only on this computer); the downloaded file's name is set by the app
   list
   verify [--golden DIR] [--provider cuda|dml|coreml|cpu] [--id ID]
           with --golden: convert the golden tiny checkpoint and compare every quantity with the official outputs;
@@ -29,6 +32,13 @@ const USAGE = `usage: magiclens model <command>
 
 function mib(n: number): string {
   return `${(n / 2 ** 20).toFixed(1)} MiB`;
+}
+
+/** On the command line a relative path is the user's own choice: it is taken from the current folder. */
+function cliInput(v: string | undefined, kind: 'checkpoint' | 'vocab', dflt: string): string {
+  if (v === undefined) return dflt;
+  if (Object.prototype.hasOwnProperty.call(CATALOGUE[kind], v) || isUrl(v) || path.isAbsolute(v) || /^[\\/]{2}/.test(v)) return v;
+  return path.resolve(v);
 }
 
 function progressPrinter(err: NodeJS.WritableStream): (p: InstallProgress) => void {
@@ -63,8 +73,8 @@ export async function runModelCommand(args: string[], io: ModelCommandIO): Promi
         try {
           const s = await installOfficialModel({
             dataDir: io.dataDir,
-            checkpoint: values.checkpoint ?? DEFAULT_CHECKPOINT_URL,
-            vocab: values.vocab ?? DEFAULT_VOCAB_URL,
+            checkpoint: cliInput(values.checkpoint, 'checkpoint', 'base'),
+            vocab: cliInput(values.vocab, 'vocab', 'clip'),
             name: values.name, id: values.id, preprocessing: pre, fp16: values.fp16 ?? false,
             onProgress: io.json ? undefined : progressPrinter(io.err),
             signal: ac.signal,
@@ -93,8 +103,10 @@ export async function runModelCommand(args: string[], io: ModelCommandIO): Promi
         }
         const id = values.id ?? registry.active();
         if (!id) throw new Error('no model pack installed');
-        const p = await registry.get(id);
-        emit({ id, ok: true, dir: p.dir }, `${id}: manifest and sha256 of ${Object.keys(p.manifest.files).length} files ok\n`);
+        const p = await registry.verify(id);
+        // the optimised graphs too: a damaged one is removed (and rebuilt from the pack on next use)
+        const graphs = await new GraphCache({ dir: graphCacheDir(io.dataDir) }).verifyAll();
+        emit({ id, ok: true, dir: p.dir, cachedGraphs: graphs }, `${id}: manifest and sha256 of ${Object.keys(p.manifest.files).length} files ok; ${graphs.checked} cached optimised graphs checked, ${graphs.removed} damaged removed\n`);
         return 0;
       }
       case 'activate': {

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { BUNDLED_PACKS_DIR } from '../paths.js';
+import { checkStamp, removeStamp, writeStamp } from './integrity.js';
 import { loadPack, PackError, readManifest, type ModelPack } from './pack.js';
 import type { Manifest } from '../../models/ts/pack-manifest.js';
 
@@ -20,8 +21,11 @@ export interface PackInfo {
 
 export class ModelRegistry {
   readonly modelsDir: string;
+  /** verified stamps of the packs this data folder has hashed in full (app/model/integrity.ts) */
+  readonly stampsDir: string;
   constructor(readonly dataDir: string, readonly bundledDir: string = BUNDLED_PACKS_DIR) {
     this.modelsDir = path.join(dataDir, 'models');
+    this.stampsDir = path.join(dataDir, 'verified-packs');
   }
 
   private scan(dir: string, bundled: boolean): PackInfo[] {
@@ -48,11 +52,44 @@ export class ModelRegistry {
     return [...installed, ...this.scan(this.bundledDir, true).filter((p) => !ids.has(p.id))];
   }
 
-  async get(id: string): Promise<ModelPack> {
+  private find(id: string): PackInfo & { manifest: Manifest } {
     const info = this.list().find((p) => p.id === id);
     if (!info) throw new PackError(`no model pack with id ${id}`);
-    if (info.error) throw new PackError(info.error, info.dir);
-    return loadPack(info.dir);
+    if (info.error || !info.manifest) throw new PackError(info.error ?? `model pack ${id} has no manifest`, info.dir);
+    return { ...info, manifest: info.manifest };
+  }
+
+  /**
+   * The pack, checked against its verified stamp (sizes and mtimes only) when the stamp still matches.
+   * A pack with no stamp, or a file changed since it was stamped, is hashed in full before it is used:
+   * a changed file whose sha256 no longer matches is refused (and stays refused: the stamp is removed).
+   */
+  async get(id: string): Promise<ModelPack> {
+    const info = this.find(id);
+    const s = checkStamp(this.stampsDir, info.dir, info.manifest);
+    if (s.state === 'verified') return loadPack(info.dir, { verifyHashes: false });
+    return this.verify(id);
+  }
+
+  /** Hashes every file of the pack in full; on success records the verified stamp, on failure removes it. */
+  async verify(id: string): Promise<ModelPack> {
+    const info = this.find(id);
+    try {
+      const pack = await loadPack(info.dir);
+      this.stamp(pack);
+      return pack;
+    } catch (e) {
+      removeStamp(this.stampsDir, info.dir);
+      throw e;
+    }
+  }
+
+  private stamp(pack: ModelPack): void {
+    try {
+      writeStamp(this.stampsDir, pack.dir, pack.manifest);
+    } catch {
+      /* a read-only data folder: the pack is hashed again next time, nothing is trusted without it */
+    }
   }
 
   /** Copies a validated pack folder into the registry (atomically: copy to a temp folder, then rename). */
@@ -75,13 +112,17 @@ export class ModelRegistry {
       fs.rmSync(tmp, { recursive: true, force: true });
       throw e;
     }
-    return loadPack(dest, { verifyHashes: false });
+    const pack = await loadPack(dest, { verifyHashes: false });
+    // Hashed in full above (in the temp folder); a rename keeps sizes and mtimes.
+    this.stamp(pack);
+    return pack;
   }
 
   remove(id: string): void {
     const info = this.list().find((p) => p.id === id && !p.bundled);
     if (!info) throw new PackError(`no installed model pack with id ${id} (bundled packs cannot be removed)`);
     fs.rmSync(info.dir, { recursive: true, force: true });
+    removeStamp(this.stampsDir, info.dir);
     const activeFile = path.join(this.modelsDir, 'active.json');
     if (this.readActive() === id) fs.rmSync(activeFile, { force: true });
   }
