@@ -1,6 +1,9 @@
-// HTTP(S) download with progress, resume (Range into a .part file) and an optional sha256 check.
+// HTTP(S) download with progress, resume (Range into a .part file), an optional sha256 check and a
+// size cap. Only https URLs are fetched (plain http only to this computer, for tests and local
+// mirrors); redirects are followed by hand so that every hop passes the same rule.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 
 export class DownloadError extends Error {
   constructor(message: string) { super(message); this.name = 'DownloadError'; }
@@ -10,10 +13,56 @@ export interface DownloadOptions {
   sha256?: string;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /** refuse (and delete) a download larger than this many bytes */
+  maxBytes?: number;
 }
 
+const MAX_REDIRECTS = 5;
+
+/** Anything with a scheme is treated as a URL (and then has to pass urlAllowed), never as a path. */
 export function isUrl(s: string): boolean {
-  return /^https?:\/\//i.test(s);
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost') return true;
+  if (net.isIPv4(h)) return h.startsWith('127.');
+  return h === '::1';
+}
+
+/** https anywhere; http only to a loopback address, and only when the download started on one
+ *  (a remote server must not be able to redirect us into this computer's local services). */
+export function urlAllowed(raw: string, loopbackOk = true): URL {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new DownloadError(`not a valid URL: ${raw}`);
+  }
+  if (u.username || u.password) throw new DownloadError('URLs with a user name or password are not accepted');
+  if (u.protocol === 'https:') return u;
+  if (u.protocol === 'http:' && loopbackOk && isLoopbackHost(u.hostname)) return u;
+  throw new DownloadError(`only https URLs can be downloaded (plain http only from this computer): ${u.protocol}//${u.host}`);
+}
+
+/** fetch with redirects followed by hand, each hop checked by urlAllowed. */
+async function fetchChecked(url: string, init: RequestInit): Promise<Response> {
+  let current = urlAllowed(url);
+  const startedOnLoopback = isLoopbackHost(current.hostname);
+  for (let hop = 0; ; hop++) {
+    const res = await fetch(current, { ...init, redirect: 'manual' });
+    if (res.status < 300 || res.status >= 400 || res.status === 304) return res;
+    const loc = res.headers.get('location');
+    await res.body?.cancel();
+    if (!loc) throw new DownloadError(`${current.href} answered HTTP ${res.status} without a Location`);
+    if (hop >= MAX_REDIRECTS) throw new DownloadError(`too many redirects from ${url}`);
+    try {
+      current = urlAllowed(new URL(loc, current).href, startedOnLoopback);
+    } catch (e) {
+      throw new DownloadError(`refused a redirect from ${current.href}: ${(e as Error).message}`);
+    }
+  }
 }
 
 async function hashFile(file: string): Promise<string> {
@@ -28,8 +77,9 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
   let have = fs.existsSync(part) ? fs.statSync(part).size : 0;
   let res: Response;
   try {
-    res = await fetch(url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, signal: opts.signal, redirect: 'follow' });
+    res = await fetchChecked(url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, signal: opts.signal });
   } catch (e) {
+    if (e instanceof DownloadError) throw e;
     if (opts.signal?.aborted) throw new DownloadError(`download of ${url} cancelled`);
     throw new DownloadError(`cannot download ${url}: ${(e as Error).message}${(e as { cause?: Error }).cause ? ` (${(e as { cause: Error }).cause.message})` : ''}`);
   }
@@ -48,6 +98,11 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
     have = 0; // server ignored the Range: restart from zero
     total = Number(res.headers.get('content-length') ?? 0);
   }
+  if (opts.maxBytes !== undefined && total > opts.maxBytes) {
+    await res.body.cancel();
+    fs.rmSync(part, { force: true });
+    throw new DownloadError(`${url} is ${total} bytes, more than the ${opts.maxBytes} accepted`);
+  }
   const out = fs.createWriteStream(part, { flags: have > 0 ? 'a' : 'w' });
   let done = have;
   opts.onProgress?.(done, total);
@@ -58,9 +113,18 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
       if (end) break;
       if (!out.write(value)) await new Promise<void>((r) => out.once('drain', () => r()));
       done += value.length;
+      if (opts.maxBytes !== undefined && done > opts.maxBytes) {
+        await reader.cancel().catch(() => {});
+        throw new DownloadError(`more than the ${opts.maxBytes} bytes accepted`);
+      }
       opts.onProgress?.(done, total);
     }
   } catch (e) {
+    if (opts.maxBytes !== undefined && done > opts.maxBytes) {
+      await new Promise<void>((r) => out.end(() => r()));
+      fs.rmSync(part, { force: true });
+      throw new DownloadError(`download of ${url} refused: ${(e as Error).message}; the file was deleted`);
+    }
     throw new DownloadError(opts.signal?.aborted ? `download of ${url} cancelled (partial file kept for resume)` : `download of ${url} failed after ${done} bytes: ${(e as Error).message} (partial file kept for resume)`);
   } finally {
     await new Promise<void>((r) => out.end(() => r()));

@@ -1,24 +1,18 @@
-// Installing the official MagicLens model: fetch (or take local) checkpoint + CLIP BPE vocabulary,
+// Installing the official MagicLens model: fetch (or take a chosen local) checkpoint + CLIP BPE vocabulary
+// (what is accepted: install-inputs.ts),
 // convert to a pack in a temporary folder inside the registry, verify it loads and runs, then move it
 // into place. Any failure leaves the registry as it was.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { convertCheckpoint } from '../../models/ts/convert.js';
-import { download, isUrl, verifySha256 } from './download.js';
+import { checkLocalInput, downloadInput, dropDownload, InstallLock, resolveSource, type InputFile, type InputKind } from './install-inputs.js';
 import { loadPack } from './pack.js';
 import { ModelRegistry } from './registry.js';
 import { MagicLensRuntime } from './runtime.js';
 import type { Manifest } from '../../models/ts/pack-manifest.js';
 
-export const DEFAULT_CHECKPOINT_URL = 'https://storage.googleapis.com/gresearch/magiclens/models/magic_lens_clip_base.pkl';
-export const LARGE_CHECKPOINT_URL = 'https://storage.googleapis.com/gresearch/magiclens/models/magic_lens_clip_large.pkl';
-export const DEFAULT_VOCAB_URL = 'https://github.com/openai/CLIP/raw/main/clip/bpe_simple_vocab_16e6.txt.gz';
-
-/** sha256 of files whose published content we know (by file name). The checkpoints' are not published. */
-export const KNOWN_SHA256: Record<string, string> = {
-  'bpe_simple_vocab_16e6.txt.gz': '924691ac288e54409236115652ad4aa250f48203de50a9e4722a6ecd48d6804a',
-};
+export { CATALOGUE, DEFAULT_CHECKPOINT_URL, DEFAULT_VOCAB_URL, KNOWN_SHA256, LARGE_CHECKPOINT_URL } from './install-inputs.js';
 
 export type InstallPhase = 'download-checkpoint' | 'download-vocab' | 'convert' | 'verify' | 'install' | 'done';
 export interface InstallProgress { phase: InstallPhase; done: number; total: number; message?: string }
@@ -48,27 +42,10 @@ export interface InstallOptions {
   signal?: AbortSignal;
 }
 
-function fileNameOf(src: string): string {
-  return isUrl(src) ? decodeURIComponent(new URL(src).pathname.split('/').pop() || 'download') : path.basename(src);
-}
-
-async function fetchInput(src: string, downloads: string, phase: InstallPhase, o: InstallOptions): Promise<{ file: string; downloaded: boolean }> {
-  const name = fileNameOf(src);
-  const sha = KNOWN_SHA256[name];
-  if (!isUrl(src)) {
-    if (!fs.existsSync(src)) throw new Error(`file not found: ${src}`);
-    if (sha) await verifySha256(src, sha);
-    return { file: path.resolve(src), downloaded: false };
-  }
-  fs.mkdirSync(downloads, { recursive: true });
-  const dest = path.join(downloads, name);
-  if (fs.existsSync(dest) && (!sha || (await verifySha256(dest, sha).then(() => true, () => false)))) return { file: dest, downloaded: true };
-  await download(src, dest, {
-    sha256: sha,
-    signal: o.signal,
-    onProgress: (done, total) => o.onProgress?.({ phase, done, total, message: name }),
-  });
-  return { file: dest, downloaded: true };
+function fetchInput(src: string, downloads: string, phase: InstallPhase, kind: InputKind, o: InstallOptions): Promise<InputFile> {
+  const source = resolveSource(kind, src);
+  if (source.type === 'local') return checkLocalInput(kind, source.path);
+  return downloadInput(source, downloads, { signal: o.signal, onProgress: (done, total, message) => o.onProgress?.({ phase, done, total, message }) });
 }
 
 function defaultIdentity(m: Pick<Manifest, 'architecture'>, checkpointName: string): { id: string; name: string } {
@@ -79,51 +56,56 @@ function defaultIdentity(m: Pick<Manifest, 'architecture'>, checkpointName: stri
   return { id: `magiclens-custom-${h}`, name: `MagicLens (${checkpointName})` };
 }
 
+/** Installs under an exclusive per-data-folder lock (InstallBusyError when one is running). Both
+ *  inputs are checked before any download starts, so a refused URL or path costs nothing. */
 export async function installOfficialModel(o: InstallOptions): Promise<PackSummary> {
+  resolveSource('checkpoint', o.checkpoint);
+  resolveSource('vocab', o.vocab);
+  const lock = InstallLock.acquire(o.dataDir);
+  try {
+    const downloads = path.join(o.dataDir, 'downloads');
+    const ck = await fetchInput(o.checkpoint, downloads, 'download-checkpoint', 'checkpoint', o);
+    const vocab = await fetchInput(o.vocab, downloads, 'download-vocab', 'vocab', o);
+    o.signal?.throwIfAborted();
+    try {
+      return await convertAndInstall(o, ck, vocab);
+    } finally {
+      // a finished download is dropped whether it converted (the pack now holds what it needs)
+      // or not (its content is bad); only a .part of an interrupted download is kept for resume
+      for (const f of [ck, vocab]) dropDownload(f);
+    }
+  } finally {
+    lock.release();
+  }
+}
+
+async function convertAndInstall(o: InstallOptions, ck: InputFile, vocab: InputFile): Promise<PackSummary> {
   const t0 = performance.now();
   const progress = o.onProgress ?? (() => {});
   const registry = new ModelRegistry(o.dataDir);
-  const downloads = path.join(o.dataDir, 'downloads');
-  const ck = await fetchInput(o.checkpoint, downloads, 'download-checkpoint', o);
-  const vocab = await fetchInput(o.vocab, downloads, 'download-vocab', o);
-  o.signal?.throwIfAborted();
   fs.mkdirSync(registry.modelsDir, { recursive: true });
   const work = fs.mkdtempSync(path.join(registry.modelsDir, '.converting-'));
   try {
-    const ckName = fileNameOf(o.checkpoint);
     const manifest = await convertCheckpoint({
       checkpoint: ck.file, vocab: vocab.file, outDir: work,
       id: o.id ?? 'pending', name: o.name ?? 'pending',
-      source: isUrl(o.checkpoint) ? o.checkpoint : ckName,
+      source: ck.source,
       description: 'Official MagicLens weights (google-deepmind/magiclens), converted to ONNX on this computer',
       preprocessing: o.preprocessing,
       fp16: o.fp16,
       onProgress: (p) => progress({ phase: 'convert', done: p.done, total: p.total, message: p.step }),
     });
     // name the pack after what the checkpoint turned out to be
-    const ident = defaultIdentity(manifest, ckName);
+    const ident = defaultIdentity(manifest, ck.name);
     const final = { ...manifest, id: o.id ?? ident.id, name: o.name ?? ident.name };
     fs.writeFileSync(path.join(work, 'manifest.json'), JSON.stringify(final, null, 2) + '\n');
     o.signal?.throwIfAborted();
     progress({ phase: 'verify', done: 0, total: 1, message: 'checking the converted model runs' });
-    const pack = await loadPack(work);
-    const rt = await MagicLensRuntime.open(pack, { warmup: false });
-    let provider: string;
-    try {
-      const S = rt.imageSize;
-      const img = await rt.embedImages(new Float32Array(S * S * 3), 1);
-      const emb = await rt.targetEmbeddings(img, 1);
-      if (!emb.every(Number.isFinite)) throw new Error('the converted model produced non-finite values');
-      provider = rt.provider;
-    } finally {
-      await rt.close();
-    }
+    const provider = await smokeTest(work);
     progress({ phase: 'verify', done: 1, total: 1 });
     progress({ phase: 'install', done: 0, total: 1 });
     const installed = await registry.install(work, { move: true });
     progress({ phase: 'install', done: 1, total: 1 });
-    // downloads are no longer needed once the pack holds the converted graphs and its own vocabulary copy
-    for (const f of [ck, vocab]) if (f.downloaded) fs.rmSync(f.file, { force: true });
     const bytes = Object.values(installed.manifest.files).reduce((s, f) => s + f.bytes, 0);
     const summary: PackSummary = {
       id: installed.manifest.id, name: installed.manifest.name, dir: installed.dir, demo: installed.manifest.demo,
@@ -134,5 +116,20 @@ export async function installOfficialModel(o: InstallOptions): Promise<PackSumma
     return summary;
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Loads the converted pack and runs one image through it; returns the execution provider used. */
+async function smokeTest(dir: string): Promise<string> {
+  const pack = await loadPack(dir);
+  const rt = await MagicLensRuntime.open(pack, { warmup: false });
+  try {
+    const S = rt.imageSize;
+    const img = await rt.embedImages(new Float32Array(S * S * 3), 1);
+    const emb = await rt.targetEmbeddings(img, 1);
+    if (!emb.every(Number.isFinite)) throw new Error('the converted model produced non-finite values');
+    return rt.provider;
+  } finally {
+    await rt.close();
   }
 }

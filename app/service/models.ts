@@ -1,6 +1,7 @@
 // Model management: which pack is active, switching to another (re-embedding the library), installs and removal.
 import { ApiError, type EventData, type EventSink, type ModelInfo, type ValidParams } from '../api/contract.js';
 import type { Indexer } from '../index/indexer.js';
+import { resolveSource } from '../model/install-inputs.js';
 import type { ModelRegistry, PackInfo } from '../model/registry.js';
 import type { Db } from '../store/db.js';
 import type { VectorStore } from '../store/vectors.js';
@@ -86,6 +87,14 @@ export class ModelManager {
 
   /** Starts an install job in the background; progress arrives as models.installProgress events. */
   install(p: ValidParams<'models.install'>): { jobId: string } {
+    // one install at a time: two would race on the same downloads and the same pack folder
+    if (this.installs.size > 0) throw new ApiError('conflict', 'a model install is already running; wait for it or cancel it');
+    try {
+      resolveSource('checkpoint', p.checkpoint);
+      resolveSource('vocab', p.vocab);
+    } catch (err) {
+      throw new ApiError('bad_input', (err as Error).message);
+    }
     const jobId = `install-${Date.now().toString(36)}-${++this.jobSeq}`;
     const ac = new AbortController();
     this.installs.set(jobId, ac);
