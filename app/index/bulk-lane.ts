@@ -20,11 +20,11 @@ export interface Embedder {
   readonly alive: boolean;
 }
 
-export async function openBulkLane(pack: ModelPack, opts: { threads: number; providers: ProviderName[] }): Promise<Embedder> {
+export async function openBulkLane(pack: ModelPack, opts: { threads: number; providers: ProviderName[]; graphCacheDir?: string }): Promise<Embedder> {
   try {
     return await WorkerEmbedder.start(pack, opts);
   } catch (err) {
-    const rt = await MagicLensRuntime.open(pack, opts);
+    const rt = await MagicLensRuntime.open(pack, { ...opts, imageTower: 'eager' });
     return new InlineEmbedder(rt, `bulk worker unavailable: ${(err as Error).message}`);
   }
 }
@@ -87,7 +87,7 @@ class WorkerEmbedder implements Embedder {
     worker.on('exit', (code) => fail(new Error(`bulk worker exited (${code})`)));
   }
 
-  static start(pack: ModelPack, opts: { threads: number; providers: ProviderName[] }): Promise<WorkerEmbedder> {
+  static start(pack: ModelPack, opts: { threads: number; providers: ProviderName[]; graphCacheDir?: string }): Promise<WorkerEmbedder> {
     const self = import.meta.url;
     const isTs = self.endsWith('.ts');
     const target = new URL(`./bulk-worker.${isTs ? 'ts' : 'js'}`, self).href;
@@ -107,7 +107,7 @@ class WorkerEmbedder implements Embedder {
         await import(${JSON.stringify(target + '?tsx')}); // a new URL: the failed import is cached
       }
     })().catch((e) => require('node:worker_threads').parentPort.postMessage({ type: 'fatal', error: String((e && e.stack) || e) }));`;
-    const worker = new Worker(code, { eval: true, workerData: { packDir: pack.dir, threads: opts.threads, providers: opts.providers } });
+    const worker = new Worker(code, { eval: true, workerData: { packDir: pack.dir, threads: opts.threads, providers: opts.providers, graphCacheDir: opts.graphCacheDir } });
     return new Promise((resolve, reject) => {
       const onMsg = (m: { type: string; modelId?: string; dim?: number; provider?: string; error?: string }) => {
         if (m.type === 'ready') {

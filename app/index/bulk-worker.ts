@@ -12,6 +12,7 @@ interface Init {
   threads: number;
   providers: ProviderName[];
   lowPriority?: boolean;
+  graphCacheDir?: string;
 }
 
 const port = parentPort!;
@@ -32,7 +33,8 @@ if (process.platform === 'linux' && init.lowPriority !== false) {
 try {
   // The main thread verified the pack's hashes already when it loaded it.
   const pack = await loadPack(init.packDir, { verifyHashes: false });
-  const rt = await MagicLensRuntime.open(pack, { threads: init.threads, providers: init.providers });
+  // The image tower at once: this lane exists to run it.
+  const rt = await MagicLensRuntime.open(pack, { threads: init.threads, providers: init.providers, imageTower: 'eager', ...(init.graphCacheDir ? { graphCacheDir: init.graphCacheDir } : {}) });
   port.on('message', (m: { id: number; pixels?: Float32Array; n?: number; close?: boolean }) => {
     if (m.close) {
       void rt.close().finally(() => port.postMessage({ type: 'closed' }));

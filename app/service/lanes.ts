@@ -8,6 +8,7 @@
 import { ApiError, type Settings } from '../api/contract.js';
 import { openBulkLane, type Embedder } from '../index/bulk-lane.js';
 import { specFromManifest, type PreprocessSpec } from '../media/preprocess.js';
+import { graphCacheDir } from '../model/graph-cache.js';
 import type { ModelPack } from '../model/pack.js';
 import type { ModelRegistry } from '../model/registry.js';
 import { MagicLensRuntime } from '../model/runtime.js';
@@ -36,14 +37,14 @@ const BULK_IDLE_MS = 60_000;
 async function openInteractive(d: LaneDeps, pack: ModelPack): Promise<{ lane: ModelLane; provider: string }> {
   const s = d.settings();
   // One thread: queries are small (text tower, fusion head) and must not fight the bulk lane for every core.
-  const rt = await MagicLensRuntime.open(pack, { threads: 1, providers: [...s.providers] });
+  const rt = await MagicLensRuntime.open(pack, { threads: 1, providers: [...s.providers], graphCacheDir: graphCacheDir(d.registry.dataDir) });
   const key = d.vectors.ensureModel(rt.modelId, rt.dim);
   return { lane: { rt, key, spec: specFromManifest(pack.manifest) }, provider: rt.provider };
 }
 
 async function openBulk(d: LaneDeps, pack: ModelPack): Promise<BulkLane> {
   const s = d.settings();
-  const embedder = await openBulkLane(pack, { threads: d.threads ?? s.threads, providers: [...s.providers] });
+  const embedder = await openBulkLane(pack, { threads: d.threads ?? s.threads, providers: [...s.providers], graphCacheDir: graphCacheDir(d.registry.dataDir) });
   const key = d.vectors.ensureModel(embedder.modelId, embedder.dim);
   return { embedder, key, spec: specFromManifest(pack.manifest) };
 }
@@ -51,8 +52,8 @@ async function openBulk(d: LaneDeps, pack: ModelPack): Promise<BulkLane> {
 export class ModelLanes {
   private active: string | null;
   private providerName: string | null = null;
-  // A pack's files are verified (sha256 of every file, ~2 s for a base-size pack) once per
-  // service, not once per lane.
+  // A pack is loaded (checked against its verified stamp; hashed in full only when it has none) once
+  // per service, not once per lane.
   private readonly packs = new Map<string, Promise<ModelPack>>();
   private interactiveP: Promise<ModelLane> | null = null;
   private bulkP: Promise<BulkLane> | null = null;
@@ -131,7 +132,8 @@ export class ModelLanes {
 
   /**
    * The bulk lane holds a second copy of the model (~0.7 GB for base): let it go after a quiet
-   * minute unless `busy()` says indexing picked up again; the next run reopens it (a second or two).
+   * minute unless `busy()` says indexing picked up again; the next run reopens it from the cached
+   * optimised graphs.
    */
   releaseBulkWhenIdle(busy: () => boolean): void {
     if (this.bulkIdleTimer) clearTimeout(this.bulkIdleTimer);
