@@ -158,7 +158,7 @@ export class Library {
         const ignore = this.ignores.get(f.id) ?? makeIgnore(f.path, excludeOf(f));
         const paths = new Set<string>();
         try {
-          for await (const e of walk(f.path, ignore)) {
+          for await (const e of walk(f.path, ignore, this.rootPaths())) {
             paths.add(e.path);
             seen.push({ ...e, folderId: f.id });
           }
@@ -192,6 +192,11 @@ export class Library {
       // chokidar emits 'ready' again only for some add() calls; do not hang on it.
       setTimeout(resolve, 2000).unref();
     });
+  }
+
+  /** The library folders (stored as real paths): where a followed symlink may point. */
+  private rootPaths(): string[] {
+    return this.folders.all().map((f) => f.path);
   }
 
   private rootFor(p: string): FolderRow | undefined {
@@ -260,7 +265,7 @@ export class Library {
       const ignore = this.ignores.get(f.id) ?? makeIgnore(f.path, excludeOf(f));
       if (kind === 'dir-add') {
         try {
-          for await (const e of walk(p, ignore)) add(e, f.id);
+          for await (const e of walk(p, ignore, this.rootPaths())) add(e, f.id);
         } catch {
           /* gone again */
         }
@@ -268,7 +273,7 @@ export class Library {
         for (const r of this.photos.underDir(p)) if (!fs.existsSync(r.path)) gone.push(r);
       } else {
         if (ignore(p, 'file')) continue;
-        const e = await statEntry(p);
+        const e = await statEntry(p, this.rootPaths());
         if (e) add(e, f.id);
         else {
           const r = this.photos.byPath(p);
