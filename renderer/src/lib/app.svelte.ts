@@ -218,6 +218,8 @@ export class AppState {
       this.notify(`Added ${folder.path}. Indexing starts now.`);
       await Promise.all([this.loadFolders(), this.loadStatus()]);
       this.go({ name: 'library', folderId: null });
+      // The button that opened the dialog (the welcome screen's) is gone: searching is next.
+      this.focusInstruction++;
     }
   }
 

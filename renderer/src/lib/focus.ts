@@ -13,3 +13,15 @@ export function restoreFocus(opener: Element | null): void {
     target?.focus();
   });
 }
+
+/** Tab / Shift+Tab cycle inside `box` (a modal): returns true when it moved focus. */
+export function trapTab(e: KeyboardEvent, box: HTMLElement | undefined): boolean {
+  if (e.key !== 'Tab' || !box) return false;
+  const items = [...box.querySelectorAll<HTMLElement>('button:not(:disabled), input:not(:disabled), select, textarea, [tabindex="0"]')];
+  if (items.length === 0) return false;
+  const i = items.indexOf(document.activeElement as HTMLElement);
+  const next = e.shiftKey ? (i <= 0 ? items.length - 1 : i - 1) : (i + 1) % items.length;
+  items[next]!.focus();
+  e.preventDefault();
+  return true;
+}
