@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { dispatch, type Method, type Params, type Result } from '../api/contract.js';
 import type { EngineService } from '../service.js';
+import type { Api } from './remote.js';
 
 export interface Io {
   out: NodeJS.WritableStream;
@@ -18,6 +19,11 @@ export interface CliContext {
   dataDir: string;
   /** The engine for this run (watch off), opened on first call; the runner closes it. */
   service(opts?: EngineOptions): Promise<EngineService>;
+  /**
+   * The API for commands that need nothing but contract calls: a running bridge on this data folder
+   * when one answers (no model load here), else this run's engine.
+   */
+  api(opts?: EngineOptions): Promise<Api>;
   /** Writes `value` as JSON with --json, else runs `human`. */
   print(value: unknown, human: () => void): void;
 }

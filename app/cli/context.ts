@@ -1,7 +1,8 @@
 // The per-run CLI context: the engine opened on demand, with Ctrl-C closing it cleanly (a second
 // Ctrl-C exits at once), and output in human or --json form.
 import { createService, type EngineService } from '../service.js';
-import { intOpt, type CliContext, type EngineOptions, type Io } from './command.js';
+import { call, intOpt, type CliContext, type EngineOptions, type Io } from './command.js';
+import { connectRemote, type Api } from './remote.js';
 
 export interface RunContext extends CliContext {
   /** Closes the engine if it was opened (and no signal is already closing it). */
@@ -32,6 +33,15 @@ export function createContext(io: Io, json: boolean, dataDir: string): RunContex
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       return svc;
+    },
+    async api(opts: EngineOptions = {}): Promise<Api> {
+      // MAGICLENS_REMOTE=0 forces a cold start in this process (benchmarks, debugging).
+      if (!svc && io.env.MAGICLENS_REMOTE !== '0') {
+        const remote = await connectRemote(dataDir);
+        if (remote) return remote;
+      }
+      const local = await this.service(opts);
+      return { mode: 'local', call: (method, params) => call(local, method, params) };
     },
     print(value, human) {
       if (json) io.out.write(JSON.stringify(value, null, 2) + '\n');

@@ -1,6 +1,6 @@
 // `magiclens search | similar | sketch`: one page of ranked photos.
 import type { SearchResult } from '../api/contract.js';
-import { call, page, parseOptions, photoRef, UsageError, type CliContext, type Command } from './command.js';
+import { page, parseOptions, photoRef, UsageError, type CliContext, type Command } from './command.js';
 
 const PHOTO_NOTE = '        (P: a file path, or a library photo id; --limit N, --offset N, --include-query)';
 
@@ -18,16 +18,16 @@ type SearchKind = 'search' | 'similar' | 'sketch';
 
 async function runSearch(kind: SearchKind, ctx: CliContext, args: string[]): Promise<number> {
   const { values: v } = parseOptions(args);
-  const svc = await ctx.service(v);
   let r: SearchResult;
   if (kind === 'search' && v.text !== undefined) {
-    r = await call(svc, 'search.text', { text: v.text, ...page(v) });
+    r = await (await ctx.api(v)).call('search.text', { text: v.text, ...page(v) });
   } else {
     if (!v.photo) throw new UsageError(`${kind} needs --photo P${kind === 'search' ? ' (with --instruction S) or --text S' : ''}`);
     const base = { photo: photoRef(v.photo), includeQueryPhoto: v['include-query'] ?? false, ...page(v) };
-    if (kind === 'similar') r = await call(svc, 'search.similar', base);
-    else if (kind === 'sketch') r = await call(svc, 'search.sketch', { ...base, ...(v.instruction !== undefined ? { instruction: v.instruction } : {}) });
-    else r = await call(svc, 'search.compose', { ...base, instruction: v.instruction ?? '' });
+    const api = await ctx.api(v);
+    if (kind === 'similar') r = await api.call('search.similar', base);
+    else if (kind === 'sketch') r = await api.call('search.sketch', { ...base, ...(v.instruction !== undefined ? { instruction: v.instruction } : {}) });
+    else r = await api.call('search.compose', { ...base, instruction: v.instruction ?? '' });
   }
   ctx.print(r, () => printHits(ctx, r));
   return 0;
