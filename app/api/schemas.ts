@@ -6,8 +6,35 @@ import { z } from 'zod';
 export const Id = z.number().int().positive();
 const Offset = z.number().int().min(0).max(10_000_000).default(0);
 const Limit = z.number().int().min(1).max(1000).default(60);
-/** An absolute path on the user's machine; the service checks it further. */
-const FsPath = z.string().min(1).max(4096).refine((s) => !s.includes('\0'), 'path contains a NUL byte');
+/** Windows DOS device names, which open a device whatever folder or extension they are given. */
+const DOS_DEVICE = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$) *(\.[^\\/]*)?$/i;
+
+/**
+ * Why a path may not enter the service, or null when it may. Refused everywhere (IPC, HTTP
+ * bridge, CLI, the service itself): UNC shares (`\\host\share`, `//host/share`: opening one makes
+ * Windows send the user's NTLM hash to that host), Win32 device and namespace paths (`\\?\`,
+ * `\\.\`, `\??\`, `CON`, `NUL`, `COM1`…), and the POSIX device/kernel trees (/dev, /proc, /sys),
+ * whose files never end or block. Pure string checks: this module is bundled into the renderer.
+ */
+export function fsPathProblem(p: string): string | null {
+  if (p.includes('\0')) return 'path contains a NUL byte';
+  if (/^[\\/]{2}/.test(p)) return 'network (UNC) and device paths are not accepted';
+  if (/^\\\?\?\\/.test(p)) return 'device paths are not accepted';
+  // Device names only mean a device on Windows: a POSIX path (leading "/") may hold a folder "con".
+  if (!p.startsWith('/') && p.split(/[\\/]/).some((seg) => DOS_DEVICE.test(seg.replace(/[ .]+$/, '') || seg))) return 'device names (CON, NUL, COM1…) are not accepted';
+  if (/^\/(dev|proc|sys)(\/|$)/.test(p)) return 'device and kernel folders are not accepted';
+  return null;
+}
+
+/** A path on the user's machine; the service checks it further (existence, library confinement). */
+const FsPath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .superRefine((s, ctx) => {
+    const problem = fsPathProblem(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: `${problem}: ${s.slice(0, 200)}` });
+  });
 
 export const PhotoStatus = z.enum(['pending', 'indexed', 'error']);
 

@@ -1,5 +1,6 @@
 // folders.*: the library's folders, adding and removing them, exclusions and rescans.
 import { ApiError, type Folder } from '../../api/contract.js';
+import { fsPathProblem } from '../../api/schemas.js';
 import type { Indexer } from '../../index/indexer.js';
 import type { Library } from '../../library/library.js';
 import { excludeOf, type FolderRepo, type FolderRow } from '../../store/folders.js';
@@ -23,6 +24,9 @@ export function folderHandlers(d: FolderDeps): HandlerSlice<'folders'> {
   return {
     'folders.list': async () => folders.all().map((f) => toFolder(d, f)),
     'folders.add': async ({ path: p, exclude }) => {
+      // Again here, not only in the schema: the service is the last wall for every transport.
+      const problem = fsPathProblem(p);
+      if (problem) throw new ApiError('bad_input', `${problem}: ${p}`);
       const before = folders.all().length;
       const f = await library.addFolder(p, exclude);
       // Adding a folder that is already there returns it without scanning it again.
