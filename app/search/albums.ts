@@ -115,7 +115,7 @@ export class AlbumEngine {
     }
     const { key } = await this.laneKey();
     const exclude = queryPhotoId(a.query);
-    const scored = this.search.knn(key, spaceOf(a.query), vec, ruleLimit(a.rule) + 1, a.filters).filter((s) => s.id !== exclude);
+    const scored = (await this.search.knn(key, spaceOf(a.query), vec, ruleLimit(a.rule) + 1, a.filters)).filter((s) => s.id !== exclude);
     const members = applyRule(a.rule, scored);
     this.albums.setMembers(id, members);
     this.emit(id, members.length);

@@ -4,7 +4,8 @@
 //   similar p:                        target(p) → KNN over target vectors
 //   sketch p:                         compose with a fixed instruction (settings.sketchInstruction)
 // A library photo reuses its stored vectors (no image tower pass); any other file is embedded
-// on the interactive lane. Scores are cosine similarities (1 - vec0's cosine distance).
+// on the interactive lane. Scores are cosine similarities, computed exactly over an in-memory mirror
+// of the vec0 tables (vector-index.ts); vec0 answers while a mirror loads.
 import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError, type AlbumQuery, type Photo, type SearchFilters, type SearchHit, type SearchResult } from '../api/contract.js';
@@ -15,6 +16,7 @@ import { DecodeError, openImage } from '../media/decode.js';
 import { preprocessImage, type PreprocessSpec } from '../media/preprocess.js';
 import type { MagicLensRuntime } from '../model/runtime.js';
 import { candidateIds, hasFilters } from './filters.js';
+import { VectorIndex } from './vector-index.js';
 import type { Scored } from './rules.js';
 
 export interface ModelLane {
@@ -37,13 +39,18 @@ export interface RankOptions {
 }
 
 export class SearchEngine {
+  /** Exact KNN over in-memory mirrors of the vec0 tables (vec0 answers while a mirror loads). */
+  readonly index: VectorIndex;
+
   constructor(
     private readonly db: Db,
     private readonly photos: PhotoRepo,
     private readonly vectors: VectorStore,
     /** The interactive lane: its own ORT sessions, never behind a bulk indexing batch. */
     private readonly lane: () => Promise<ModelLane>,
-  ) {}
+  ) {
+    this.index = new VectorIndex(vectors);
+  }
 
   async resolvePhoto(ref: { id: number } | { path: string }): Promise<ResolvedPhoto> {
     const { key, rt, spec } = await this.lane();
@@ -108,7 +115,7 @@ export class SearchEngine {
   /** KNN with filters and pagination; `excludeId` (the query photo) is dropped from the list. */
   async rank(space: VecKind, q: Float32Array, o: RankOptions): Promise<{ hits: SearchHit[]; hasMore: boolean }> {
     const { key } = await this.lane();
-    const scored = this.knn(key, space, q, o.offset + o.limit + 1 + (o.excludeId ? 1 : 0), o.filters);
+    const scored = await this.knn(key, space, q, o.offset + o.limit + 1 + (o.excludeId ? 1 : 0), o.filters);
     const kept = o.excludeId ? scored.filter((s) => s.id !== o.excludeId) : scored;
     const page = kept.slice(o.offset, o.offset + o.limit);
     const rows = this.photos.byIds(page.map((s) => s.id));
@@ -120,8 +127,8 @@ export class SearchEngine {
     return { hits, hasMore: kept.length > o.offset + o.limit };
   }
 
-  knn(key: number, space: VecKind, q: Float32Array, k: number, filters?: SearchFilters): Scored[] {
-    return this.vectors.knn(key, space, q, k, hasFilters(filters) ? candidateIds(this.db, filters!) : undefined);
+  knn(key: number, space: VecKind, q: Float32Array, k: number, filters?: SearchFilters): Promise<Scored[]> {
+    return this.index.knn(key, space, q, k, hasFilters(filters) ? candidateIds(this.db, filters!) : undefined);
   }
 
   async modelKey(): Promise<number> {

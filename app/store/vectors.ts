@@ -15,6 +15,20 @@ export interface KnnHit {
 /** vec0 refuses k above this; bigger pages fall back to an exact scan. */
 const VEC0_MAX_K = 4096;
 
+/** A change to a photo's stored vector; the new state is read back from SQLite (it may roll back). */
+export type VecChange = (key: number, kind: VecKind, photoId: number) => void;
+
+/** One storage chunk of a vec0 table, read directly (fast bulk load of the in-memory mirror). */
+export interface VecChunk {
+  chunkId: number;
+  /** photo id per slot (0 where empty) */
+  rowids: BigInt64Array;
+  /** one bit per slot: set = the slot holds a live vector */
+  validity: Uint8Array;
+  /** slots × dim float32 */
+  vectors: Float32Array;
+}
+
 export function asFloat32(b: Buffer | Uint8Array): Float32Array {
   // Copy: SQLite's buffer may not be 4-byte aligned.
   const copy = new Uint8Array(b.byteLength);
@@ -23,7 +37,23 @@ export function asFloat32(b: Buffer | Uint8Array): Float32Array {
 }
 
 export class VectorStore {
+  private readonly listeners = new Set<VecChange>();
   constructor(private readonly db: Db) {}
+
+  /** Calls `fn` on every put/delete through this store (the search mirror keeps in step this way). */
+  onChange(fn: VecChange): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private changed(key: number, kind: VecKind, photoId: number): void {
+    for (const fn of this.listeners) fn(key, kind, photoId);
+  }
+
+  /** SQLite's data_version: changes when ANOTHER connection commits (our own writes go through onChange). */
+  dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
 
   /** The integer key of a model's tables, creating them on first use. */
   ensureModel(modelId: string, dim: number): number {
@@ -55,6 +85,7 @@ export class VectorStore {
     const t = table(kind, key);
     stmt(this.db, `DELETE FROM ${t} WHERE rowid = ?`).run(BigInt(photoId));
     stmt(this.db, `INSERT INTO ${t} (rowid, embedding) VALUES (?, ?)`).run(BigInt(photoId), v);
+    this.changed(key, kind, photoId);
   }
 
   get(key: number, kind: VecKind, photoId: number): Float32Array | undefined {
@@ -69,8 +100,36 @@ export class VectorStore {
   /** Remove a photo from every model's tables (the photo left the library or its content changed). */
   deletePhoto(photoId: number): void {
     for (const key of this.allKeys()) {
-      for (const kind of ['clip', 'target'] as const) stmt(this.db, `DELETE FROM ${table(kind, key)} WHERE rowid = ?`).run(BigInt(photoId));
+      for (const kind of ['clip', 'target'] as const) {
+        stmt(this.db, `DELETE FROM ${table(kind, key)} WHERE rowid = ?`).run(BigInt(photoId));
+        this.changed(key, kind, photoId);
+      }
     }
+  }
+
+  dim(key: number): number {
+    return (stmt(this.db, 'SELECT dim FROM models WHERE key = ?').get(key) as { dim: number } | undefined)?.dim ?? 0;
+  }
+
+  /**
+   * Up to `limit` storage chunks after `afterChunkId`, read from vec0's shadow tables (sqlite-vec
+   * 0.1.x layout: <t>_chunks(chunk_id, size, validity, rowids), <t>_vector_chunks00(rowid = chunk_id,
+   * vectors)). One query returns ~1,024 vectors as one blob: the mirror loads 1M vectors without a
+   * per-row round trip, and in short slices so queries run in between.
+   */
+  readChunks(key: number, kind: VecKind, dim: number, afterChunkId: number, limit: number): VecChunk[] {
+    const t = table(kind, key);
+    const rows = stmt(this.db, `SELECT c.chunk_id AS id, c.size AS size, c.validity AS validity, c.rowids AS rowids, v.vectors AS vectors
+      FROM ${t}_chunks c JOIN ${t}_vector_chunks00 v ON v.rowid = c.chunk_id WHERE c.chunk_id > ? ORDER BY c.chunk_id LIMIT ?`)
+      .all(afterChunkId, limit) as { id: number; size: number; validity: Buffer; rowids: Buffer; vectors: Buffer }[];
+    return rows.map((r) => {
+      if (r.rowids.byteLength !== r.size * 8 || r.vectors.byteLength !== r.size * dim * 4 || r.validity.byteLength * 8 < r.size) {
+        throw new Error(`unexpected vec0 chunk layout in ${t} (chunk ${r.id})`);
+      }
+      const ids = new Uint8Array(r.rowids.byteLength);
+      ids.set(r.rowids);
+      return { chunkId: r.id, rowids: new BigInt64Array(ids.buffer), validity: new Uint8Array(r.validity), vectors: asFloat32(r.vectors) };
+    });
   }
 
   count(key: number, kind: VecKind): number {
