@@ -14,7 +14,8 @@ import { loadPack } from '../app/model/pack.js';
 import { MagicLensRuntime } from '../app/model/runtime.js';
 import { sharedDir } from '../app/paths.js';
 import { normalizeRows } from './eval/rank.js';
-import { runKnnBench, printKnn, type VariantResult } from './knn.js';
+import { coldstartBench } from './coldstart.js';
+import { printMirror, runKnnBench, printKnn, runMirrorBench, type VariantResult } from './knn.js';
 import { baseShapePack } from './lib/base-pack.js';
 import { measureReadBandwidth } from './lib/vectors.js';
 import { BENCH_DIR, machineInfo, nowMs, parseArgs, printTable, writeResults } from './lib/report.js';
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
     // A composed query end to end: text tower on the instruction (real length) + fusion head, then the KNN
     let rt: MagicLensRuntime | null = null;
     let compose: ((i: number) => Promise<Float32Array>) | undefined;
+    let text: ((i: number) => Promise<Float32Array>) | undefined;
     if (pack) {
       rt = await MagicLensRuntime.open(await loadPack(pack.dir, { verifyHashes: false }), { threads: 1 });
       const r = rt;
@@ -108,9 +110,19 @@ async function main(): Promise<void> {
         const img = await r.embedImages(new Float32Array(r.imageSize * r.imageSize * 3).map((_, i) => Math.sin(i)), 1);
         const words = ['red', 'blue', 'at night', 'in winter', 'from above', 'with a dog', 'as a drawing', 'on a beach'];
         compose = async (i) => normalizeRows(await r.fuse(img, await r.embedText(`the same but ${words[i % words.length]}`), 1), 512);
+        text = async (i) => r.embedText(`a photo ${words[i % words.length]}`);
       }
     }
     const sizes = quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
+    // The store's own search path first: exact KNN over the in-memory mirror vs numpy, query by query.
+    const mirror = await runMirrorBench({ sizes, queries: quick ? 20 : 50, queriesLarge: 20, log, compose, text });
+    results.knnMirror = mirror;
+    printMirror(mirror);
+    if (!quick) process.stdout.write('  note: composed/text = text tower (+ fusion head) on one ORT thread, then the KNN; at 1M 20 queries (a quick measurement)\n');
+    if (args.has('mirror-only')) {
+      await rt?.close();
+      return;
+    }
     const knn = await runKnnBench({ sizes, queries: quick ? 20 : 50, queriesLarge: 10, bitOversample: 10, int8Oversample: 4, readGBs, log, compose, skipCosineFrom: 1_000_000 });
     await rt?.close();
     results.knn = knn;
@@ -138,7 +150,7 @@ async function main(): Promise<void> {
   }
 
   let indexedDataDir: string | null = null;
-  if ((want('index') || want('coldstart')) && pack) {
+  if (want('index') && pack) {
     const fashion = path.join(sharedDir(), 'datasets', 'fashion', 'images');
     const n = Number(args.get('index-images') ?? (quick ? 60 : 200));
     const sub = path.join(os.tmpdir(), `magiclens-bench-fashion-${n}`);
@@ -183,12 +195,7 @@ async function main(): Promise<void> {
     process.stdout.write('  note: the indexer decodes the next batch while the current one is in the image tower, so wall per image < sum when decode fits beside inference\n');
   }
 
-  if (want('coldstart') && pack && indexedDataDir) {
-    const r = child('coldstart', ['--packs-dir', pack.packsDir, '--pack-id', pack.id, '--data', indexedDataDir, '--photo-id', '1']) as Record<string, number>;
-    results.coldstart = r;
-    printTable('Cold start of the service (fresh process, existing library)', ['stage', 'ms since process start'], [
-      ['imports done', r.importsMs], ['createService resolved (DB open, migrations)', r.serviceReadyMs], ['first composed query answered (opens the ONNX sessions)', r.firstQueryMs], ['second query (warm)', `+${(r.secondQueryMs ?? 0).toFixed(0)}`]]);
-  }
+  if (want('coldstart') && pack) results.coldstart = await coldstartBench(pack.dir, child, log);
   if (indexedDataDir) fs.rmSync(indexedDataDir, { recursive: true, force: true });
 
   if (want('rescan')) {
