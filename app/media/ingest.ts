@@ -7,6 +7,7 @@ import sharp, { type OutputInfo } from 'sharp';
 import type { PhotoMeta } from '../store/photos.js';
 import { DecodeError, decodeHeic, inspectImage, MAX_PIXELS, reason } from './decode.js';
 import { modelInputWithPreview, type PreprocessSpec, type RgbImage } from './preprocess.js';
+import { decodeBudget, type PixelBudget } from './pixel-budget.js';
 import { thumbFromPixels } from './thumbs.js';
 
 export interface IngestedImage {
@@ -19,12 +20,18 @@ export interface IngestedImage {
 
 interface RawPixels { data: Buffer; width: number; height: number; channels: 3 | 4 }
 
-export async function ingestImage(buf: Buffer, spec: PreprocessSpec, opts: { thumb: boolean }): Promise<IngestedImage> {
+export async function ingestImage(buf: Buffer, spec: PreprocessSpec, opts: { thumb: boolean; budget?: PixelBudget }): Promise<IngestedImage> {
   const { meta, format } = await inspectImage(buf);
+  // The full-size pixels exist only inside this call: it runs under the pixel budget, weighted by
+  // the header's width × height, so concurrent decodes are bounded by their total size.
+  return (opts.budget ?? decodeBudget).run((meta.width ?? 0) * (meta.height ?? 0) || MAX_PIXELS, () => decodeAndDerive(buf, format, meta, spec, opts.thumb));
+}
+
+async function decodeAndDerive(buf: Buffer, format: string, meta: PhotoMeta, spec: PreprocessSpec, wantThumb: boolean): Promise<IngestedImage> {
   const raw = format === 'heic' ? await heicPixels(buf) : await decodeRaw(buf, format);
   const { input: pixels, reduced } = await modelInputWithPreview(toRgb(raw), spec);
   let thumb: Buffer | null = null;
-  if (opts.thumb) {
+  if (wantThumb) {
     // From the model path's reduced copy of the whole photo when there is one (≥ 896 px, so plenty
     // for a 320 px thumbnail; resampling 12 MP again would cost ~20 ms); with alpha, from the full
     // pixels, whose alpha is flattened onto white (the model sees RGB with alpha dropped).

@@ -1,0 +1,68 @@
+// Decoding under a pixel budget. A decoded photo costs memory in proportion to its pixel count
+// (3–4 bytes per pixel for the raw sRGB buffer, plus a 3-byte copy when alpha is dropped), not to
+// its file size: a 165 KB greyscale PNG of 13000×13000 decodes to 507 MB. Bounding the number of
+// concurrent decodes alone let four such files decode at once (2.7 GB peak RSS); this weighted
+// semaphore bounds the SUM of their pixels instead, read from the header before any decode.
+import { MAX_PIXELS } from './decode.js';
+
+/**
+ * A FIFO weighted semaphore over pixels. A request is granted when it fits in what is left;
+ * a request larger than the whole budget is granted alone (nothing else in flight), so one
+ * photo at the per-file limit can always be decoded. FIFO order: a big photo waiting at the
+ * head is not starved by a stream of small ones behind it.
+ */
+export class PixelBudget {
+  private inFlight = 0;
+  private peakInFlight = 0;
+  private readonly queue: { px: number; grant: () => void }[] = [];
+
+  constructor(readonly totalPixels: number) {
+    if (!(totalPixels > 0)) throw new RangeError('pixel budget must be positive');
+  }
+
+  /** Pixels of the decodes running now. */
+  get current(): number {
+    return this.inFlight;
+  }
+
+  /** The most pixels ever in flight at once (for tests and benchmarks). */
+  get peak(): number {
+    return this.peakInFlight;
+  }
+
+  /** Runs fn once `pixels` fit in the budget, and gives them back when fn settles. */
+  async run<T>(pixels: number, fn: () => Promise<T>): Promise<T> {
+    const px = Math.min(Math.max(1, Math.ceil(pixels)), this.totalPixels);
+    await this.acquire(px);
+    try {
+      return await fn();
+    } finally {
+      this.inFlight -= px;
+      this.drain();
+    }
+  }
+
+  private acquire(px: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.queue.push({ px, grant: resolve });
+      this.drain();
+    });
+  }
+
+  private drain(): void {
+    while (this.queue.length > 0 && this.inFlight + this.queue[0]!.px <= this.totalPixels) {
+      const next = this.queue.shift()!;
+      this.inFlight += next.px;
+      this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
+      next.grant();
+    }
+  }
+}
+
+/**
+ * The process-wide budget the indexer's decodes share: one photo at the per-file limit
+ * (MAX_PIXELS, 180 MP) or several smaller ones, whose sum stays under it. At ≤ 7 bytes per pixel
+ * in flight (RGBA decode + RGB copy) that bounds decode memory near 1.26 GB in the worst case and
+ * 0.54 GB for opaque images; a 12-MP camera photo still decodes 4 at a time (decodeConcurrency).
+ */
+export const decodeBudget = new PixelBudget(MAX_PIXELS);
