@@ -9,6 +9,7 @@ import { isInside, resolveInsideRoots } from '../app/media-access.js';
 import { APP_ROOT, BUNDLED_PACKS_DIR, defaultDataDir } from '../app/paths.js';
 import { ServiceHost } from './host.js';
 import { handleIpcCall, validateEvent, type ShellHandlers } from './ipc-adapter.js';
+import { PathGrants } from './ipc-policy.js';
 import { resolveMediaRequest } from './media-protocol.js';
 import { buildAppMenu, popupPhotoMenu } from './menu.js';
 import { APP_SCHEME, APP_URL, appAssetPath, ELECTRON_CSP, isAppUrl, MEDIA_SCHEME, secureWebPreferences } from './security.js';
@@ -68,7 +69,11 @@ if (!app.requestSingleInstanceLock()) {
     return resolveInsideRoots(f.path, (await host.roots()).folders);
   }
 
-  // The default session: no permissions, and no remote content at all (the app talks to nothing on the network).
+  // The default session (the renderer's): no permissions, and no remote content at all. This does
+  // not cover the utility process: the service downloads model files with its own fetch (the
+  // installer's URL rules, and main/ipc-policy.ts's catalogue-only rule for renderer requests).
+  // Paths the user picked in main's dialogs, the only ones the renderer may hand the service.
+  const grants = new PathGrants();
   function lockDownSession(): void {
     const ses = session.defaultSession;
     ses.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
@@ -157,7 +162,7 @@ if (!app.requestSingleInstanceLock()) {
 
     registerProtocols(h);
     ipcMain.handle('magiclens:call', (event, raw: unknown) =>
-      handleIpcCall(event.senderFrame?.url, raw, { forward: (env) => h.call(env), shell: shellHandlers(event) }),
+      handleIpcCall(event.senderFrame?.url, raw, { forward: (env) => h.call(env), shell: shellHandlers(event), grants }),
     );
 
     // Events from the service: checked against the contract, then fanned out to the window.

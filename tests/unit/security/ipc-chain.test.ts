@@ -10,6 +10,7 @@ import { ApiError, dispatch } from '../../../app/api/contract.js';
 import { APP_ROOT } from '../../../app/paths.js';
 import type { EngineService } from '../../../app/service.js';
 import { handleIpcCall, validateEvent } from '../../../main/ipc-adapter.js';
+import { PathGrants } from '../../../main/ipc-policy.js';
 import { ipcClient, type PreloadApi } from '../../../renderer/src/lib/api.js';
 import { SKIP_NO_SHARED, tempDir, tinyService, writePhoto } from '../../helpers/engine.js';
 import { goldenDir } from '../../helpers/tiny-pack.js';
@@ -21,6 +22,7 @@ describe.skipIf(!goldenDir())('IPC chain: renderer client → preload → adapte
   let svc: EngineService;
   let bridge: PreloadApi;
   let deliver: (env: unknown) => void;
+  const grants = new PathGrants();
 
   beforeAll(async () => {
     root = tempDir('ml-ipc-');
@@ -31,7 +33,13 @@ describe.skipIf(!goldenDir())('IPC chain: renderer client → preload → adapte
       contextBridge: { exposeInMainWorld: (k: string, v: unknown) => void (exposed[k] = v) },
       ipcRenderer: {
         // What ipcMain.handle does in main.ts, with the app page as the sender.
-        invoke: (_channel: string, raw: unknown) => handleIpcCall('magiclens-app://app/index.html', raw, { forward: (env) => dispatch(svc.handlers, env), shell: {} as never }),
+        invoke: (_channel: string, raw: unknown) =>
+          handleIpcCall('magiclens-app://app/index.html', raw, {
+            forward: (env) => dispatch(svc.handlers, env),
+            // main's folder dialog, "picking" the test's folder: its answer grants that path
+            shell: { 'shell.pickFolder': async () => ({ path: path.join(root, 'pics') }) } as never,
+            grants,
+          }),
         on: (_channel: string, fn: (e: unknown, env: unknown) => void) => void (deliver = (env) => fn({}, env)),
       },
     };
@@ -67,6 +75,8 @@ describe.skipIf(!goldenDir())('IPC chain: renderer client → preload → adapte
     client.on('index.progress', (d) => got.push(d));
     const photos = path.join(root, 'pics');
     await writePhoto(path.join(photos, 'a.jpg'), 1);
+    await expect(client.call('folders.add', { path: photos })).rejects.toMatchObject({ code: 'unauthorized' }); // not picked yet
+    expect(await client.shell('shell.pickFolder', {})).toEqual({ path: photos });
     await client.call('folders.add', { path: photos });
     await expect.poll(() => got.length).toBeGreaterThan(0);
     expect(got[got.length - 1]).toMatchObject({ state: expect.any(String), total: expect.any(Number) });
