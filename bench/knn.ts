@@ -1,6 +1,7 @@
 // Vector-search benchmark: sqlite-vec float vs int8 vs bit-with-float-rerank, a plain Float32Array scan and the
 // memory-bandwidth bound of that scan, at several store sizes (512-d random unit vectors, k = 50).
-// Run alone: `npx tsx bench/knn.ts [--sizes 10000,100000] [--queries 50]`; bench/perf.ts calls runKnnBench().
+// Run alone: `npx tsx bench/knn.ts [--sizes 10000,100000] [--queries 50] [--mirror]`; bench/perf.ts calls runKnnBench()
+// and runMirrorBench() (the store's exact in-memory KNN against numpy, interleaved).
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -214,10 +215,140 @@ export function printKnn(results: VariantResult[]): string {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const args = parseArgs(process.argv.slice(2));
   const sizes = String(args.get('sizes') ?? '10000,100000').split(',').map(Number);
+  if (args.has('mirror')) {
+    // `--mirror`: only the store's exact KNN vs numpy (no model: KNN figures only)
+    const rows = await runMirrorBench({ sizes, queries: Number(args.get('queries') ?? 50), queriesLarge: 20, log: (s) => process.stderr.write(s + '\n') });
+    printMirror(rows);
+    writeResults('knn-mirror', { results: rows });
+    process.exit(0);
+  }
   const { measureReadBandwidth } = await import('./lib/vectors.js');
   const bw = measureReadBandwidth();
   const results = await runKnnBench({ sizes, queries: Number(args.get('queries') ?? 50), queriesLarge: 20, bitOversample: 10, int8Oversample: 4, readGBs: Math.max(bw.jsSumGBs, bw.memcpyGBs) });
   console.log(`memory read bandwidth: JS sum ${bw.jsSumGBs.toFixed(1)} GB/s, memcpy ${bw.memcpyGBs.toFixed(1)} GB/s (read+write)`);
   printKnn(results);
   writeResults('knn', { bandwidth: bw, results });
+}
+
+// ---- The store's exact KNN (app/search/vector-index.ts) against numpy, interleaved query by query ----
+
+export interface MirrorResult {
+  n: number;
+  data: 'random' | 'clustered';
+  meanCos: number;
+  queries: number;
+  p50: number;
+  p95: number;
+  numpyP50: number;
+  numpyP95: number;
+  /** ours ÷ numpy, p50 over the same interleaved queries */
+  ratio: number;
+  /** queries whose top-k ids equal numpy's exactly (order included) */
+  sameAsNumpy: number;
+  insertPerSec: number;
+  loadMs: number;
+  rssMiB: number;
+  mirrorMiB: number;
+  float32MiB: number;
+  composedP50?: number;
+  composedP95?: number;
+  textP50?: number;
+  textP95?: number;
+}
+
+export interface MirrorOptions {
+  sizes: number[];
+  queries: number;
+  queriesLarge: number;
+  log: (s: string) => void;
+  compose?: (i: number) => Promise<Float32Array>;
+  text?: (i: number) => Promise<Float32Array>;
+}
+
+async function timed<T>(f: () => Promise<T>): Promise<[number, T]> {
+  const t = nowMs();
+  const r = await f();
+  return [nowMs() - t, r];
+}
+
+async function mirrorOne(n: number, kind: 'random' | 'clustered', o: MirrorOptions): Promise<MirrorResult> {
+  const { openDatabase } = await import('../app/store/db.js');
+  const { VectorStore } = await import('../app/store/vectors.js');
+  const { VectorIndex } = await import('../app/search/vector-index.js');
+  const { NumpyBaseline } = await import('./lib/numpy-baseline.js');
+  const { fillClusteredVectors, meanPairwiseCosine, queriesNear } = await import('./lib/vectors.js');
+  const qCount = n >= 1_000_000 ? o.queriesLarge : o.queries;
+  const data = new Float32Array(n * DIM);
+  let qs: Float32Array[];
+  if (kind === 'random') {
+    fillUnitVectors(data, DIM, 1234);
+    const qb = new Float32Array(qCount * DIM);
+    fillUnitVectors(qb, DIM, 99);
+    qs = Array.from({ length: qCount }, (_, i) => qb.slice(i * DIM, (i + 1) * DIM));
+  } else {
+    fillClusteredVectors(data, DIM, 4321);
+    qs = queriesNear(data, DIM, qCount, 77, 0.9);
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ml-knn-mirror-'));
+  const db = openDatabase(path.join(dir, 'library.db'));
+  try {
+    const vs = new VectorStore(db);
+    const key = vs.ensureModel('bench', DIM);
+    const t0 = nowMs();
+    for (let s = 0; s < n; s += 10_000) {
+      db.transaction(() => { for (let i = s; i < Math.min(n, s + 10_000); i++) vs.put(key, 'target', i + 1, data.subarray(i * DIM, (i + 1) * DIM)); })();
+    }
+    const insertPerSec = n / ((nowMs() - t0) / 1000);
+    const index = new VectorIndex(vs);
+    const rss0 = process.memoryUsage().rss;
+    const [loadMs] = await timed(() => index.ready(key, 'target'));
+    const rssMiB = (process.memoryUsage().rss - rss0) / 2 ** 20;
+    const np = await NumpyBaseline.start(data, DIM, qs, K);
+    await index.knn(key, 'target', qs[0]!, K);
+    await np.query(0);
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    let same = 0;
+    for (let i = 0; i < qCount; i++) {
+      const [ms, hits] = await timed(() => index.knn(key, 'target', qs[i]!, K));
+      ours.push(ms);
+      const r = await np.query(i);
+      theirs.push(r.ms);
+      if (hits.every((h, j) => h.id === (r.rows[j] as number) + 1)) same++;
+    }
+    np.close();
+    const res: MirrorResult = { n, data: kind, meanCos: meanPairwiseCosine(data, DIM), queries: qCount, p50: percentile(ours, 50), p95: percentile(ours, 95), numpyP50: percentile(theirs, 50), numpyP95: percentile(theirs, 95), ratio: percentile(ours, 50) / percentile(theirs, 50), sameAsNumpy: same, insertPerSec, loadMs, rssMiB, mirrorMiB: index.bytes() / 2 ** 20, float32MiB: (n * DIM * 4) / 2 ** 20 };
+    for (const [name, f] of [['composed', o.compose], ['text', o.text]] as const) {
+      if (!f) continue;
+      const t: number[] = [];
+      for (let i = 0; i < Math.min(qCount, 20); i++) t.push((await timed(async () => index.knn(key, 'target', await f(i), K)))[0]);
+      if (name === 'composed') [res.composedP50, res.composedP95] = [percentile(t, 50), percentile(t, 95)];
+      else [res.textP50, res.textP95] = [percentile(t, 50), percentile(t, 95)];
+    }
+    await index.close();
+    o.log(`[knn-mirror] n=${n} ${kind}: ours ${res.p50.toFixed(2)} ms, numpy ${res.numpyP50.toFixed(2)} ms, load ${loadMs.toFixed(0)} ms`);
+    return res;
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function runMirrorBench(o: MirrorOptions): Promise<MirrorResult[]> {
+  const out: MirrorResult[] = [];
+  for (const n of o.sizes) for (const kind of ['random', 'clustered'] as const) out.push(await mirrorOne(n, kind, o));
+  return out;
+}
+
+export function printMirror(rows: MirrorResult[]): string {
+  const sizes = [...new Set(rows.map((r) => r.n))];
+  const lines = sizes.map((n) => {
+    const r = rows.find((x) => x.n === n && x.data === 'random');
+    const c = rows.find((x) => x.n === n && x.data === 'clustered');
+    return `knn vs numpy at ${n.toLocaleString('en-US')}: ${(r ?? c)!.ratio.toFixed(2)}×${r && c ? ` (clustered CLIP-like data: ${c.ratio.toFixed(2)}×)` : ''}`;
+  });
+  process.stdout.write(`\n${lines.join('\n')}\n`);
+  return printTable('Exact KNN of the store (in-memory mirror, ORT MLAS GEMV + TopK) vs numpy `X @ q` + argpartition, k = 50, 512-d, queries interleaved',
+    ['data', 'stored vectors', 'mean pairwise cos', 'queries', 'ours p50 ms', 'ours p95 ms', 'numpy p50 ms', 'numpy p95 ms', 'ours ÷ numpy (p50)', 'same top-50 as numpy', 'composed p50 ms', 'composed p95 ms', 'text p50 ms', 'text p95 ms', 'load from SQLite ms', 'RSS growth MiB', 'mirror MiB', 'float32 MiB', 'inserts/s'],
+    rows.map((r) => [r.data, r.n, r.meanCos, r.queries, r.p50, r.p95, r.numpyP50, r.numpyP95, r.ratio, `${r.sameAsNumpy}/${r.queries}`, r.composedP50, r.composedP95, r.textP50, r.textP95, r.loadMs, r.rssMiB, r.mirrorMiB, r.float32MiB, Math.round(r.insertPerSec)])) + lines.join('\n');
 }
