@@ -32,6 +32,7 @@ import { photoHandlers } from './service/handlers/photos.js';
 import { searchHandlers } from './service/handlers/search.js';
 import { settingsHandlers } from './service/handlers/settings.js';
 import { statusHandlers } from './service/handlers/status.js';
+import { guardHandlers, LibraryHealth, libraryHandlers } from './service/handlers/library.js';
 
 export type { BulkLane };
 
@@ -80,6 +81,7 @@ interface Engine {
   library: Library;
   scans: ScanScheduler;
   models: ModelManager;
+  health: LibraryHealth;
   handlers: Handlers;
 }
 
@@ -92,7 +94,7 @@ function buildHandlers(e: Omit<Engine, 'handlers'>, search: SearchEngine, albums
   const { dataDir, stores, lanes, indexer, library, scans, models } = e;
   const { photos, folders } = stores;
   const settings = () => readSettings(stores.settingsRepo, threads);
-  return {
+  const handlers: Handlers = {
     ...statusHandlers({ dataDir, photos, folders, albums: stores.albumRepo, indexer, models, lanes }),
     ...folderHandlers({ folders, library, indexer, scans }),
     ...photoHandlers({ photos }),
@@ -101,7 +103,9 @@ function buildHandlers(e: Omit<Engine, 'handlers'>, search: SearchEngine, albums
     ...indexHandlers({ indexer }),
     ...modelHandlers({ models }),
     ...settingsHandlers({ repo: stores.settingsRepo, threads, models }),
+    ...libraryHandlers(e.health),
   };
+  return guardHandlers(handlers, e.health);
 }
 
 function openEngine(opts: ServiceOptions, dataDir: string): Engine {
@@ -121,7 +125,12 @@ function openEngine(opts: ServiceOptions, dataDir: string): Engine {
   const library = createLibrary({ stores, dataDir, indexer, albums, emit, watch, stabilityMs: opts.stabilityMs, graceMs: opts.graceMs });
   const scans = new ScanScheduler({ library, indexer });
   const models = new ModelManager({ dataDir, db, registry, vectors, lanes, indexer, emit });
-  const engine = { dataDir, stores, events, lanes, indexer, library, scans, models };
+  const health = new LibraryHealth({ dataDir, db, stopIndexing: () => indexer.stop(), afterRepair: () => {
+    markStaleForActive({ db, registry, vectors }, lanes.activeId);
+    indexer.restart();
+    scans.background();
+  } });
+  const engine = { dataDir, stores, events, lanes, indexer, library, scans, models, health };
   return { ...engine, handlers: buildHandlers(engine, search, albums, opts.threads) };
 }
 
@@ -131,6 +140,16 @@ const orNull = <T>(p: Promise<T>): Promise<T | null> => p.catch(() => null);
 function engineService(e: Engine): EngineService {
   const { stores, lanes, scans } = e;
   let closed = false;
+  // backups: after an indexing run ends, and at least daily (checked hourly)
+  let lastState = 'idle';
+  e.events.on((env) => {
+    if (env.event !== 'index.progress') return;
+    const state = (env.data as IndexProgress).state;
+    if (state === 'idle' && lastState === 'indexing' && !closed) void e.health.maybeBackup(true);
+    lastState = state;
+  });
+  const backupTimer = setInterval(() => void e.health.maybeBackup(false), 3600_000).unref();
+  void e.health.check().then(() => (closed ? undefined : e.health.maybeBackup(false)));
   return {
     dataDir: e.dataDir,
     db: stores.db,
@@ -145,6 +164,7 @@ function engineService(e: Engine): EngineService {
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(backupTimer);
       e.models.abortInstalls();
       await e.library.close();
       await e.indexer.stop();

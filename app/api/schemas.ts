@@ -162,6 +162,23 @@ export const Status = z.object({
   folders: z.number().int(),
   albums: z.number().int(),
   index: IndexProgress,
+  /** the library file's health: 'checking' while the integrity check runs in the background */
+  library: z.object({
+    state: z.enum(['checking', 'ok', 'damaged']),
+    errors: z.array(z.string()),
+    checkedAt: z.number().nullable(),
+    lastBackupAt: z.number().nullable(),
+  }).optional(),
+});
+
+export const RepairResult = z.object({
+  action: z.enum(['restored', 'rebuilt']),
+  /** when the restored backup was made; null for a rebuild */
+  backupAt: z.number().nullable(),
+  /** photos that go back to pending and will be re-embedded */
+  pending: z.number().int(),
+  state: z.enum(['checking', 'ok', 'damaged']),
+  message: z.string(),
 });
 
 export const ModelInstallPhase = z.enum(['download-checkpoint', 'download-vocab', 'convert', 'verify', 'install', 'done', 'error']);
@@ -249,6 +266,11 @@ export const methods = {
   },
   'models.cancelInstall': { params: z.object({ jobId: z.string() }).strict(), result: z.object({ cancelled: z.boolean() }) },
   'models.remove': { params: z.object({ id: z.string().min(1).max(200) }).strict(), result: z.object({ removed: z.boolean() }) },
+
+  'library.repair': {
+    params: z.object({ mode: z.enum(['auto', 'restore', 'rebuild']).default('auto') }).strict().default({ mode: 'auto' }),
+    result: RepairResult,
+  },
 
   'settings.get': { params: Empty, result: Settings },
   'settings.set': { params: Settings.partial().strict(), result: Settings },

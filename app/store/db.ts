@@ -4,13 +4,29 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import * as sqliteVec from 'sqlite-vec';
+import { checkLibraryFile, isDamageError, LibraryDamagedError } from './integrity.js';
 import { migrate } from './migrations.js';
 
 export type Db = Database.Database;
 
+/** Opens (or creates) the library. An existing file that is empty, unreadable or not SQLite, or
+ *  whose header or schema pages are damaged, throws LibraryDamagedError and is left untouched. */
 export function openDatabase(file: string, opts: { migrateTo?: number } = {}): Db {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
-  const db = new Database(file);
+  if (file === ':memory:') return configure(new Database(file), opts);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  checkLibraryFile(file);
+  let db: Db | undefined;
+  try {
+    db = new Database(file);
+    return configure(db, opts);
+  } catch (e) {
+    db?.close();
+    if (isDamageError(e)) throw new LibraryDamagedError(file, (e as Error).message);
+    throw e;
+  }
+}
+
+function configure(db: Db, opts: { migrateTo?: number }): Db {
   db.pragma('journal_mode = WAL');
   // NORMAL is durable across process crashes in WAL mode (only an OS crash can drop the last commit).
   db.pragma('synchronous = NORMAL');
