@@ -157,7 +157,7 @@ if (!app.requestSingleInstanceLock()) {
     // ONNX Runtime opens model files natively, bypassing Electron's asar layer: point it at the
     // unpacked copy (electron-builder.yml unpacks models/packs).
     const bundledPacksDir = BUNDLED_PACKS_DIR.replace(/app\.asar(?=[\\/])/, 'app.asar.unpacked');
-    host = new ServiceHost({ dataDir: defaultDataDir(process.env, process.platform) || app.getPath('userData'), bundledPacksDir });
+    host = new ServiceHost({ dataDir: defaultDataDir(process.env, process.platform) || app.getPath('userData'), bundledPacksDir, debug: dev });
     const h = host;
 
     registerProtocols(h);
@@ -166,10 +166,13 @@ if (!app.requestSingleInstanceLock()) {
     );
 
     // Events from the service: checked against the contract, then fanned out to the window.
-    h.onEvent((e) => {
+    const toWindows = (e: { event: string; data: unknown }) => {
       const valid = validateEvent(e);
       if (valid) for (const w of BrowserWindow.getAllWindows()) w.webContents.send('magiclens:event', valid);
-    });
+    };
+    h.onEvent(toWindows);
+    // The service crashed / came back: the renderer shows "Restarting the library service…".
+    h.onState((s) => toWindows({ event: 'service.state', data: s }));
 
     Menu.setApplicationMenu(buildAppMenu({ addFolder: () => void addFolderFromMenu(), isMac: process.platform === 'darwin', dev }));
 

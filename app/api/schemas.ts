@@ -284,4 +284,6 @@ export const events = {
   'albums.changed': z.object({ id: Id, count: z.number().int() }),
   'models.installProgress': ModelInstallProgress,
   'models.changed': z.object({ activeId: z.string().nullable() }),
+  /** Desktop only: the service process stopped and is being restarted (or was given up on). */
+  'service.state': z.object({ state: z.enum(['running', 'restarting', 'stopped']), attempt: z.number().int().min(0), message: z.string().nullable() }),
 } as const;

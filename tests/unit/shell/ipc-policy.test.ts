@@ -36,14 +36,14 @@ describe('paths from the renderer', () => {
     expect(forwarded.map((e) => e.params)).toEqual([{ path: '/home/me/Pictures' }]);
   });
 
-  it('grants are per purpose: a picked image is not a folder, a picked folder is not a query photo', async () => {
-    const { call, forwarded } = deps({ folder: '/pics', image: '/tmp/q.jpg' });
+  it('grants are per purpose: a picked file is not a folder, a picked folder is not a model file', async () => {
+    const { call, forwarded } = deps({ folder: '/pics', file: '/tmp/ck.pkl' });
     await call('shell.pickFolder', {});
-    await call('shell.pickImage', {});
-    expect(await call('folders.add', { path: '/tmp/q.jpg' })).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
-    expect(await call('search.similar', { photo: { path: '/pics' } })).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
-    expect(await call('search.compose', { photo: { path: '/tmp/q.jpg' }, instruction: 'at night' })).toMatchObject({ ok: true });
-    expect(await call('search.similar', { photo: { id: 3 } })).toMatchObject({ ok: true }); // library photos need no grant
+    await call('shell.pickFile', {});
+    expect(await call('folders.add', { path: '/tmp/ck.pkl' })).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    expect(await call('models.install', { checkpoint: '/pics', vocab: 'clip' })).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    expect(await call('models.install', { checkpoint: '/tmp/ck.pkl', vocab: 'clip' })).toMatchObject({ ok: true });
+    expect(await call('search.similar', { photo: { id: 3 } })).toMatchObject({ ok: true }); // no path: no grant needed
     expect(forwarded).toHaveLength(2);
   });
 
