@@ -39,6 +39,8 @@ export class VectorIndex {
     const name = `${key}/${kind}`;
     let e = this.entries.get(name);
     if (!e) {
+      // Searches use one model at a time: a switch frees the previous model's mirrors.
+      for (const [n, old] of this.entries) if (old.key !== key) this.entries.delete(n);
       e = { key, kind, mirror: null, loading: null, dirty: new Set(), version: -1, lock: Promise.resolve() };
       this.entries.set(name, e);
     }
