@@ -1,6 +1,7 @@
 // The `magiclens` subcommands, in the order the overview lists them, and that overview.
 import { albumCommand } from './album.js';
 import type { Command } from './command.js';
+import { doctorCommand } from './doctor.js';
 import { errorsCommand } from './errors.js';
 import { foldersCommand } from './folders.js';
 import { indexCommand } from './index-folder.js';
@@ -20,6 +21,7 @@ export const COMMANDS: readonly Command[] = [
   statusCommand,
   modelCommand,
   serveCommand,
+  doctorCommand,
 ];
 
 export function findCommand(name: string): Command | undefined {
