@@ -75,8 +75,19 @@ export const SearchFilters = z
   .strict()
   .default({});
 
-/** A query photo: one from the library, or any image file on disk. */
-export const PhotoRef = z.union([z.object({ id: Id }).strict(), z.object({ path: FsPath }).strict()]);
+/** The most bytes a query photo sent by value may have (decoded); larger is refused with a reason. */
+export const MAX_QUERY_PHOTO_BYTES = 32 * 1024 * 1024;
+const Base64 = z
+  .string()
+  .min(1, 'query photo is empty')
+  .max(Math.ceil(MAX_QUERY_PHOTO_BYTES / 3) * 4, `query photo too large: over ${MAX_QUERY_PHOTO_BYTES / 1024 / 1024} MiB`)
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'query photo bytes must be base64');
+/**
+ * A query photo: one from the library by id, or an image's BYTES (base64) with an optional display
+ * name. Never a path: a photo from outside the library is read by whoever chose it (the CLI, the
+ * renderer's file picker) and sent by value, so no API call can make the service open a file.
+ */
+export const PhotoRef = z.union([z.object({ id: Id }).strict(), z.object({ bytes: Base64, name: z.string().max(255).optional() }).strict()]);
 
 const Page = { offset: Offset, limit: Limit, filters: SearchFilters };
 

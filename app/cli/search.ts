@@ -1,5 +1,8 @@
 // `magiclens search | similar | sketch`: one page of ranked photos.
-import type { SearchResult } from '../api/contract.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { PhotoRef, SearchResult } from '../api/contract.js';
+import { MAX_QUERY_PHOTO_BYTES } from '../api/schemas.js';
 import { page, parseOptions, photoRef, UsageError, type CliContext, type Command } from './command.js';
 
 const PHOTO_NOTE = '        (P: a file path, or a library photo id; --limit N, --offset N, --include-query)';
@@ -14,6 +17,24 @@ function printHits(ctx: CliContext, r: SearchResult): void {
   out.write(`(${r.hits.length} shown${r.hasMore ? ', more available' : ''}; ${r.elapsedMs.toFixed(1)} ms, model ${r.modelId})\n`);
 }
 
+/**
+ * A library photo id, or a file the CLI reads itself and sends as bytes: the service never opens
+ * a path it is given, so the file is read here, with the user's own access rights.
+ */
+function queryPhoto(p: string): PhotoRef {
+  const ref = photoRef(p);
+  if ('id' in ref) return ref;
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(ref.path);
+  } catch (err) {
+    throw new UsageError(`cannot read ${p}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  if (!st.isFile()) throw new UsageError(`${p} is not a file`);
+  if (st.size > MAX_QUERY_PHOTO_BYTES) throw new UsageError(`${p} is too large for a query photo (${st.size} bytes, over ${MAX_QUERY_PHOTO_BYTES / 1024 / 1024} MiB)`);
+  return { bytes: fs.readFileSync(ref.path).toString('base64'), name: path.basename(ref.path) };
+}
+
 type SearchKind = 'search' | 'similar' | 'sketch';
 
 async function runSearch(kind: SearchKind, ctx: CliContext, args: string[]): Promise<number> {
@@ -23,7 +44,7 @@ async function runSearch(kind: SearchKind, ctx: CliContext, args: string[]): Pro
     r = await (await ctx.api(v)).call('search.text', { text: v.text, ...page(v) });
   } else {
     if (!v.photo) throw new UsageError(`${kind} needs --photo P${kind === 'search' ? ' (with --instruction S) or --text S' : ''}`);
-    const base = { photo: photoRef(v.photo), includeQueryPhoto: v['include-query'] ?? false, ...page(v) };
+    const base = { photo: queryPhoto(v.photo), includeQueryPhoto: v['include-query'] ?? false, ...page(v) };
     const api = await ctx.api(v);
     if (kind === 'similar') r = await api.call('search.similar', base);
     else if (kind === 'sketch') r = await api.call('search.sketch', { ...base, ...(v.instruction !== undefined ? { instruction: v.instruction } : {}) });

@@ -7,11 +7,12 @@
 // on the interactive lane. Scores are cosine similarities, computed exactly over an in-memory mirror
 // of the vec0 tables (vector-index.ts); vec0 answers while a mirror loads.
 import fs from 'node:fs';
-import path from 'node:path';
-import { ApiError, type AlbumQuery, type Photo, type SearchFilters, type SearchHit, type SearchResult } from '../api/contract.js';
+import { ApiError, type AlbumQuery, type PhotoRef, type Photo, type SearchFilters, type SearchHit, type SearchResult } from '../api/contract.js';
 import type { Db } from '../store/db.js';
 import { toPhoto, type PhotoRepo, type PhotoRow } from '../store/photos.js';
 import type { VecKind, VectorStore } from '../store/vectors.js';
+import { MAX_QUERY_PHOTO_BYTES } from '../api/schemas.js';
+import { hashBuffer } from '../library/hash.js';
 import { DecodeError, openImage } from '../media/decode.js';
 import { preprocessImage, type PreprocessSpec } from '../media/preprocess.js';
 import type { MagicLensRuntime } from '../model/runtime.js';
@@ -52,46 +53,52 @@ export class SearchEngine {
     this.index = new VectorIndex(vectors);
   }
 
-  async resolvePhoto(ref: { id: number } | { path: string }): Promise<ResolvedPhoto> {
+  async resolvePhoto(ref: PhotoRef): Promise<ResolvedPhoto> {
     const { key, rt, spec } = await this.lane();
-    let row: PhotoRow | null;
-    let file: string;
+    let row: PhotoRow | null = null;
+    let buf: Buffer;
     if ('id' in ref) {
       row = this.photos.get(ref.id) ?? null;
       if (!row) throw new ApiError('not_found', `no photo ${ref.id}`);
-      file = row.path;
+      const v = this.storedVectors(key, row);
+      if (v) return v;
+      buf = await this.readLibraryPhoto(row);
     } else {
-      file = path.resolve(ref.path);
-      let real: string;
-      try {
-        real = await fs.promises.realpath(file);
-      } catch {
-        throw new ApiError('bad_input', `cannot open ${file}: file not found or unreadable`);
+      // Bytes sent by the caller (never a path: the service opens no file it is pointed at).
+      buf = Buffer.from(ref.bytes, 'base64');
+      if (buf.length > MAX_QUERY_PHOTO_BYTES) throw new ApiError('bad_input', `query photo too large: ${buf.length} bytes, over ${MAX_QUERY_PHOTO_BYTES / 1024 / 1024} MiB`);
+      // The same bytes as a library photo: reuse its row and vectors (no image-tower pass).
+      for (const twin of this.photos.withHash(hashBuffer(buf))) {
+        const v = this.storedVectors(key, twin);
+        if (v) return v;
       }
-      row = this.photos.byPath(real) ?? this.photos.byPath(file) ?? null;
-    }
-    if (row) {
-      const clip = this.vectors.get(key, 'clip', row.id);
-      const target = this.vectors.get(key, 'target', row.id);
-      if (clip && target) return { row, clip, target };
-    }
-    // Not in the library (or not indexed yet): embed the file now.
-    let buf: Buffer;
-    try {
-      buf = await fs.promises.readFile(file, { flag: 'r' });
-    } catch (err) {
-      throw new ApiError('bad_input', `cannot read ${file}: ${(err as Error).message}`);
     }
     let pixels: Float32Array;
     try {
       const img = await openImage(buf);
       pixels = await preprocessImage(img.source, spec);
     } catch (err) {
-      throw new ApiError('bad_input', `cannot use ${path.basename(file)} as a query photo: ${err instanceof DecodeError ? err.message : (err as Error).message}`);
+      const what = row ? `photo ${row.id}` : (('name' in ref && ref.name) || 'the image');
+      throw new ApiError('bad_input', `cannot use ${what} as a query photo: ${err instanceof DecodeError ? err.message : (err as Error).message}`);
     }
     const clip = await rt.embedImages(pixels, 1);
     const target = await rt.targetEmbeddings(clip, 1);
     return { row, clip, target };
+  }
+
+  private storedVectors(key: number, row: PhotoRow): ResolvedPhoto | null {
+    const clip = this.vectors.get(key, 'clip', row.id);
+    const target = this.vectors.get(key, 'target', row.id);
+    return clip && target ? { row, clip, target } : null;
+  }
+
+  /** A library photo not indexed yet (or under another model): embedded from its file now. */
+  private async readLibraryPhoto(row: PhotoRow): Promise<Buffer> {
+    try {
+      return await fs.promises.readFile(row.path, { flag: 'r' });
+    } catch (err) {
+      throw new ApiError('bad_input', `cannot read photo ${row.id}: ${(err as Error).message}`);
+    }
   }
 
   async textEmbedding(rt: MagicLensRuntime, s: string): Promise<Float32Array> {
@@ -141,7 +148,7 @@ export class SearchEngine {
 
   // ---- the four search methods ----
 
-  async compose(p: { photo: { id: number } | { path: string }; instruction: string; includeQueryPhoto: boolean } & RankOptions, kind: 'compose' | 'sketch' = 'compose'): Promise<SearchResult> {
+  async compose(p: { photo: PhotoRef; instruction: string; includeQueryPhoto: boolean } & RankOptions, kind: 'compose' | 'sketch' = 'compose'): Promise<SearchResult> {
     const t0 = performance.now();
     const qp = await this.resolvePhoto(p.photo);
     const q = await this.composeVector(qp, p.instruction);
@@ -157,7 +164,7 @@ export class SearchEngine {
     return this.result('text', r, p.offset, null, p.text, t0);
   }
 
-  async similar(p: { photo: { id: number } | { path: string }; includeQueryPhoto: boolean } & RankOptions): Promise<SearchResult> {
+  async similar(p: { photo: PhotoRef; includeQueryPhoto: boolean } & RankOptions): Promise<SearchResult> {
     const t0 = performance.now();
     const qp = await this.resolvePhoto(p.photo);
     const r = await this.rank('target', qp.target, { ...p, excludeId: p.includeQueryPhoto ? null : (qp.row?.id ?? null) });
