@@ -3,6 +3,7 @@
 //  - HTTP: the local bridge (POST /api + WebSocket /events), token taken from the page URL.
 // Both carry the same envelopes from app/api/contract.ts.
 import { ApiError, type ApiClient, type EventData, type EventName, type Method, type Params, type ResponseEnvelope, type Result } from '../../../app/api/contract.js';
+import { MAX_QUERY_PHOTO_BYTES } from '../../../app/api/schemas.js';
 import type { ShellMethod, ShellParams, ShellResult } from '../../../app/api/shell.js';
 
 /** What Electron's preload exposes on window.magiclens. */
@@ -162,4 +163,17 @@ export function createClient(win: Window = window): Client {
   }
   if (!token) throw new ApiError('unauthorized', 'No access token: open the URL printed by `magiclens serve`.');
   return httpClient({ base: new URL('./', url).toString(), token });
+}
+
+/**
+ * A query photo from outside the library, read in the page (the file chooser or a drop) and
+ * sent by value: the service takes no file paths for queries. Refused here above the API's cap.
+ */
+export async function queryPhotoFromFile(file: File): Promise<{ name: string; bytes: string }> {
+  if (file.size > MAX_QUERY_PHOTO_BYTES) throw new Error(`${file.name} is too large for a query photo (over ${MAX_QUERY_PHOTO_BYTES / 1024 / 1024} MiB)`);
+  const data = new Uint8Array(await file.arrayBuffer());
+  let bin = '';
+  // In slices: String.fromCharCode with millions of arguments overflows the stack.
+  for (let i = 0; i < data.length; i += 0x8000) bin += String.fromCharCode(...data.subarray(i, i + 0x8000));
+  return { name: file.name, bytes: btoa(bin) };
 }

@@ -11,7 +11,8 @@ export type View =
   | { name: 'models' }
   | { name: 'settings' };
 
-export type QueryPhoto = { kind: 'library'; photo: Photo } | { kind: 'file'; path: string };
+/** A query photo: a library photo, or an image file's bytes read in the page (never a path). */
+export type QueryPhoto = { kind: 'library'; photo: Photo } | { kind: 'file'; name: string; bytes: string };
 
 export interface MenuRequest {
   photo: Photo;
@@ -258,7 +259,7 @@ export class AppState {
       params = { ...this.lastSearch.params, offset: this.results.count };
     } else {
       const text = this.instruction.trim();
-      const ref = this.query ? (this.query.kind === 'library' ? { id: this.query.photo.id } : { path: this.query.path }) : null;
+      const ref = this.query ? (this.query.kind === 'library' ? { id: this.query.photo.id } : { bytes: this.query.bytes, name: this.query.name }) : null;
       if (ref && text) {
         kind = 'compose';
         params = { photo: ref, instruction: text };
