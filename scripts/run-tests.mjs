@@ -22,8 +22,28 @@ function addVitest(file) {
   if (!existsSync(file)) { totals.failed += 1; return; }
   const j = JSON.parse(readFileSync(file, 'utf8'));
   totals.passed += j.numPassedTests ?? 0;
-  totals.failed += (j.numFailedTests ?? 0) + (j.numRuntimeErrorTestSuites ?? 0);
+  // A test FILE that fails without a failed test (it crashed at import, or in beforeAll before any
+  // test ran) counts as one failure: otherwise such a run could end "0 failed".
+  const files = j.testResults ?? [];
+  const crashedFiles = files.filter((f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed')).length;
+  const failedFiles = j.numFailedTestSuites ?? 0;
+  const filesWithFailedTests = files.filter((f) => (f.assertionResults ?? []).some((a) => a.status === 'failed')).length;
+  totals.failed += (j.numFailedTests ?? 0) + Math.max(crashedFiles, failedFiles - filesWithFailedTests);
   totals.skipped += (j.numPendingTests ?? 0) + (j.numTodoTests ?? 0);
+  if (j.success === false && (j.numFailedTests ?? 0) === 0 && failedFiles === 0 && crashedFiles === 0) totals.failed += 1;
+}
+
+// Tests that need the shared data (reference checkpoint, datasets) skip without it when run by
+// hand; on CI (CI=true, as .ci/run sets) a missing shared folder is a failure, not a quiet skip.
+const shared = path.resolve(process.env.MAGICLENS_SHARED ?? path.join(root, '..', 'shared'));
+const sharedOk = existsSync(path.join(shared, 'reference')) && existsSync(path.join(shared, 'datasets'));
+if (!sharedOk) {
+  const ci = process.env.CI === 'true' || process.env.CI === '1';
+  process.stdout.write(`\n${ci ? 'FAIL' : 'warning'}: shared data not found at ${shared} (reference/ and datasets/; set MAGICLENS_SHARED)${ci ? ' — required on CI' : ': the tests that need it are skipped'}\n`);
+  if (ci) {
+    totals.failed += 1;
+    ok = false;
+  }
 }
 
 const only = process.argv.slice(2);
