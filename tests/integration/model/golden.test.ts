@@ -11,12 +11,15 @@ import { MagicLensRuntime } from '../../../app/model/runtime.js';
 import { preprocessImage, rgbToModelInput, specFromManifest } from '../../../app/media/preprocess.js';
 
 const G_DIR = goldenDir();
-const TOL = 1e-4;
+// Measured: ≤ 2e-6 on embeddings, ≤ 3.6e-6 on preprocessing; 1e-5 leaves ~3× margin.
+const TOL = 1e-5;
+// Inner activations (unnormalised, larger magnitudes): measured ≤ 1.3e-5; 5e-5 leaves ~4× margin.
+const INTERMEDIATE_TOL = 5e-5;
 const COS = 0.99999;
 
-function expectClose(name: string, got: ArrayLike<number>, want: ArrayLike<number>) {
+function expectClose(name: string, got: ArrayLike<number>, want: ArrayLike<number>, tol = TOL) {
   const r = compare(got, want);
-  expect(r.maxAbs, `${name} max-abs`).toBeLessThanOrEqual(TOL);
+  expect(r.maxAbs, `${name} max-abs`).toBeLessThanOrEqual(tol);
   expect(r.cosine, `${name} cosine`).toBeGreaterThanOrEqual(COS);
   return r;
 }
@@ -47,7 +50,7 @@ describe.skipIf(!G_DIR)('golden tiny model: converter + onnxruntime-node vs offi
   });
 
   for (const variant of ['pipe', 'direct_variant'] as const) {
-    it(`${variant}: preprocessing ≤1e-3, image/text embeds and all 12 multimodal embeds ≤1e-4, cos ≥ 0.99999`, async () => {
+    it(`${variant}: preprocessing, image/text embeds and all 12 multimodal embeds ≤1e-5, cos ≥ 0.99999`, async () => {
       const spec = specFromManifest(rt.pack.manifest, variant === 'pipe' ? 'squash' : 'center-crop');
       const gImages: GoldenModelImage[] = variant === 'pipe' ? G.images : G.direct_variant.images;
       const gPairs = variant === 'pipe' ? G.pairs : G.direct_variant.pairs;
@@ -57,8 +60,8 @@ describe.skipIf(!G_DIR)('golden tiny model: converter + onnxruntime-node vs offi
         const fromPng = await preprocessImage(path.join(G_DIR!, im.png), spec);
         const fromNpy = rgbToModelInput({ data: Uint8Array.from(flat(im.raw_uint8_hwc)), width: im.hw[1], height: im.hw[0], channels: 3 }, spec);
         const want = flat(gImages[i]!.preprocessed_32x32x3);
-        expect(compare(fromPng, want).maxAbs).toBeLessThanOrEqual(1e-3);
-        expect(compare(fromNpy, want).maxAbs).toBeLessThanOrEqual(1e-3);
+        expectClose('preprocessed from PNG', fromPng, want);
+        expectClose('preprocessed from uint8', fromNpy, want);
         px.push(fromPng);
       }
       const all = new Float32Array(3 * 32 * 32 * 3);
@@ -90,28 +93,28 @@ describe.skipIf(!G_DIR)('golden tiny model: converter + onnxruntime-node vs offi
     const [img, txt, fus] = [await sess('image.onnx'), await sess('text.onnx'), await sess('fusion.onnx')];
     const px = new Float32Array(G.images.flatMap((im) => flat(im.preprocessed_32x32x3)));
     const io = await img.run({ pixels: new ort.Tensor('float32', px, [3, 32, 32, 3]) });
-    expectClose('conv1', io.conv1!.data as Float32Array, flat(I['clip/visual/conv1 [img,4,4,48]']));
-    expectClose('ln_pre', io.ln_pre!.data as Float32Array, flat(I['clip/visual/ln_pre [img,17,48]']));
-    expectClose('visual transformer', io.transformer!.data as Float32Array, flat(I['clip/visual/transformer [img,17,48]']));
+    expectClose('conv1', io.conv1!.data as Float32Array, flat(I['clip/visual/conv1 [img,4,4,48]']), INTERMEDIATE_TOL);
+    expectClose('ln_pre', io.ln_pre!.data as Float32Array, flat(I['clip/visual/ln_pre [img,17,48]']), INTERMEDIATE_TOL);
+    expectClose('visual transformer', io.transformer!.data as Float32Array, flat(I['clip/visual/transformer [img,17,48]']), INTERMEDIATE_TOL);
     for (let t = 0; t < 4; t++) {
       const L = G.token_lengths_incl_sot_eot[t]!;
       const ids = BigInt64Array.from(G.token_ids[t]!.slice(0, L).map(BigInt));
       const o = await txt.run({ ids: new ort.Tensor('int64', ids, [1, L]) });
-      expectClose(`text transformer ${t}`, o.transformer!.data as Float32Array, flat(I['clip/text/transformer [txt,77,16]'][t]).slice(0, L * 16));
-      expectClose(`ln_final ${t}`, o.ln_final!.data as Float32Array, flat(I['clip/text/ln_final [txt,77,16]'][t]).slice(0, L * 16));
+      expectClose(`text transformer ${t}`, o.transformer!.data as Float32Array, flat(I['clip/text/transformer [txt,77,16]'][t]).slice(0, L * 16), INTERMEDIATE_TOL);
+      expectClose(`ln_final ${t}`, o.ln_final!.data as Float32Array, flat(I['clip/text/ln_final [txt,77,16]'][t]).slice(0, L * 16), INTERMEDIATE_TOL);
     }
     // padded to 77 the whole [4,77,16] matches, pad positions included (fully-masked rows are uniform, as in flax)
     const o77 = await txt.run({ ids: new ort.Tensor('int64', BigInt64Array.from(flat(G.token_ids).map(BigInt)), [4, 77]) });
-    expectClose('text transformer padded', o77.transformer!.data as Float32Array, flat(I['clip/text/transformer [txt,77,16]']));
+    expectClose('text transformer padded', o77.transformer!.data as Float32Array, flat(I['clip/text/transformer [txt,77,16]']), INTERMEDIATE_TOL);
     const ie = io.image_embed!.data as Float32Array;
     const te = o77.text_embed!.data as Float32Array;
     const pi = new Float32Array(12 * 32), pt = new Float32Array(12 * 32);
     for (let p = 0; p < 12; p++) { pi.set(ie.subarray((p >> 2) * 32, ((p >> 2) + 1) * 32), p * 32); pt.set(te.subarray((p % 4) * 32, (p % 4 + 1) * 32), p * 32); }
     const fo = await fus.run({ image_embed: new ort.Tensor('float32', pi, [12, 32]), text_embed: new ort.Tensor('float32', pt, [12, 32]) });
-    expectClose('x_layers_0', fo.x_layers_0!.data as Float32Array, flat(I['multimodal_encoder/x_layers_0 out [pair,2,32]']));
-    expectClose('multimodal_encoder', fo.multimodal_encoder!.data as Float32Array, flat(I['multimodal_encoder out [pair,2,32]']));
-    expectClose('pool_attn', fo.pool_attn!.data as Float32Array, flat(I['contrastive_multimodal_pooler/pool_attn encoded [pair,1,32]']));
-    expectClose('pool probs', fo.pool_probs!.data as Float32Array, flat(I['contrastive_multimodal_pooler/pool_attn probs [pair,heads2,1,2]']));
+    expectClose('x_layers_0', fo.x_layers_0!.data as Float32Array, flat(I['multimodal_encoder/x_layers_0 out [pair,2,32]']), INTERMEDIATE_TOL);
+    expectClose('multimodal_encoder', fo.multimodal_encoder!.data as Float32Array, flat(I['multimodal_encoder out [pair,2,32]']), INTERMEDIATE_TOL);
+    expectClose('pool_attn', fo.pool_attn!.data as Float32Array, flat(I['contrastive_multimodal_pooler/pool_attn encoded [pair,1,32]']), INTERMEDIATE_TOL);
+    expectClose('pool probs', fo.pool_probs!.data as Float32Array, flat(I['contrastive_multimodal_pooler/pool_attn probs [pair,heads2,1,2]']), INTERMEDIATE_TOL);
     for (const s of [img, txt, fus]) await s.release();
   });
 
