@@ -58,7 +58,7 @@ function fetchNode(dir) {
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   const packed = spawnSync(NPM, ['pack', pkg, '--pack-destination', tmp, '--json', '--silent'], { cwd: tmp, encoding: 'utf8' });
-  let file = null;
+  let file;
   try {
     file = JSON.parse(packed.stdout)[0].filename;
   } catch {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeRgb, preprocessImage, processImg224, resizeBilinearAA, rgbToModelInput } from '../../../app/media/preprocess.js';
-import { CLIP_MEAN, CLIP_STD } from '../../../app/model/manifest.js';
+import { CLIP_MEAN, CLIP_STD } from '../../../models/ts/pack-manifest.js';
 import { goldenDir } from '../../helpers/tiny-pack.js';
 import { compare, flat } from '../../helpers/compare.js';
 import { readGolden, type GoldenTiny } from '../../helpers/golden.js';
