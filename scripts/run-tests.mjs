@@ -1,12 +1,25 @@
 #!/usr/bin/env node
-// Runs every test suite (type check, lint, vitest node + renderer projects, Python model tests) and
-// prints one closing line "Tests: N passed, N failed, N skipped" over all of them.
+// `npm test`: brings what the tests need when it is missing (the supported Node, node_modules, the
+// Debian packages: scripts/ensure-env.mjs), then runs every test suite (type check, lint, vitest node +
+// renderer projects, Python model tests) and prints one closing line "Tests: N passed, N failed,
+// N skipped" over all of them. Names of suites as arguments run only those (types, lint, node,
+// renderer, python).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { childEnv, ensureAptPackages, ensureDeps, ensureNode, TEST_APT_PACKAGES } from './ensure-env.mjs';
+
+await ensureNode();
+Object.assign(process.env, childEnv());
+ensureAptPackages(TEST_APT_PACKAGES);
+ensureDeps();
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+// The Node every test process runs on (children find it first on PATH).
+const seen = spawnSync('node', ['--version'], { encoding: 'utf8' });
+process.stdout.write(`\nnode --version (as the tests see it): ${(seen.stdout ?? '').trim() || 'not found'} — ${process.execPath}\n`);
+
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'magiclens-tests-'));
 const totals = { passed: 0, failed: 0, skipped: 0 };
 let ok = true;

@@ -1,13 +1,18 @@
 #!/usr/bin/env node
-// `npm start`: builds the renderer when needed, then launches the desktop app with Electron when
+// `npm start`: brings the supported Node and node_modules when missing (scripts/ensure-env.mjs),
+// builds the renderer when needed, then launches the desktop app with Electron when
 // its binary is installed; otherwise serves the same UI over the local HTTP bridge
 // (`magiclens serve`) and prints (and, with a display, opens) the URL.
 // Flags: --browser (use the bridge even when Electron exists), --no-open, --port N.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { childEnv, ensureDeps, ensureNode } from './ensure-env.mjs';
+
+await ensureNode();
+Object.assign(process.env, childEnv());
+ensureDeps();
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -39,14 +44,18 @@ const index = path.join(root, 'renderer', 'dist', 'index.html');
 const sources = Math.max(newestMtime(path.join(root, 'renderer', 'src')), statSync(path.join(root, 'renderer', 'index.html')).mtimeMs);
 if (!existsSync(index) || statSync(index).mtimeMs < sources) run(npx, ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'], 'Building the interface');
 
-// 2. Electron, when its binary is really there (require('electron') throws when it is not).
-let electronBin = null;
-try {
-  const p = createRequire(import.meta.url)('electron');
-  if (typeof p === 'string' && existsSync(p)) electronBin = p;
-} catch {
-  electronBin = null;
+// 2. Electron, when its binary is really there. Not require('electron'): since Electron 45 that
+// downloads the binary when it is missing, and installs here skip that download on purpose.
+function installedElectron() {
+  const dir = path.join(root, 'node_modules', 'electron');
+  try {
+    const bin = path.join(dir, 'dist', readFileSync(path.join(dir, 'path.txt'), 'utf8').trim());
+    return existsSync(bin) ? bin : null;
+  } catch {
+    return null;
+  }
 }
+const electronBin = installedElectron();
 
 if (electronBin && !flag('--browser')) {
   const mainJs = path.join(root, 'dist', 'main', 'main.js');

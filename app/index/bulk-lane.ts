@@ -96,12 +96,14 @@ class WorkerEmbedder implements Embedder {
     // The package's ESM entry (its CJS entry resolves its own loader path wrongly inside a worker).
     const tsx = isTs ? pathToFileURL(createRequire(self).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href : null;
     // Under the tsx CLI the loader hooks already reach the worker and the import just works;
-    // elsewhere (vitest) the .ts entry needs tsx registered first.
+    // elsewhere (vitest) the .ts entry needs tsx registered first. Node 20 refuses the .ts file
+    // (ERR_UNKNOWN_FILE_EXTENSION); Node >= 22.18 strips its types but cannot map its './x.js'
+    // imports to the .ts sources (ERR_MODULE_NOT_FOUND, at link time: nothing ran yet).
     const code = `(async () => {
       try {
         await import(${JSON.stringify(target)});
       } catch (e) {
-        if (!${JSON.stringify(tsx)} || !e || e.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;
+        if (!${JSON.stringify(tsx)} || !e || !['ERR_UNKNOWN_FILE_EXTENSION', 'ERR_MODULE_NOT_FOUND'].includes(e.code)) throw e;
         const api = await import(${JSON.stringify(tsx ?? '')});
         (api.register ?? api.default.register)();
         await import(${JSON.stringify(target + '?tsx')}); // a new URL: the failed import is cached

@@ -6,7 +6,6 @@
 // test is skipped with that reason; the same UI is covered in Chromium by library.test.ts.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { _electron as electron } from 'playwright-core';
@@ -14,16 +13,18 @@ import { describe, expect, it } from 'vitest';
 import { APP_ROOT } from '../../app/paths.js';
 
 function electronBinary(): string | null {
+  // Not require('electron'): since Electron 45 that downloads a missing binary instead of throwing.
+  const dir = path.join(APP_ROOT, 'node_modules', 'electron');
   try {
-    const p = createRequire(import.meta.url)('electron') as unknown;
-    return typeof p === 'string' && fs.existsSync(p) ? p : null;
+    const bin = path.join(dir, 'dist', fs.readFileSync(path.join(dir, 'path.txt'), 'utf8').trim());
+    return fs.existsSync(bin) ? bin : null;
   } catch {
     return null;
   }
 }
 
 const bin = electronBinary();
-const skipReason = bin ? null : 'no Electron binary installed (require("electron") throws: installed with ELECTRON_SKIP_BINARY_DOWNLOAD or its download failed) — run `npx electron --version` after a normal npm install to enable';
+const skipReason = bin ? null : 'no Electron binary installed (node_modules/electron has no dist/: installed with ELECTRON_SKIP_BINARY_DOWNLOAD) — run `npx install-electron` to fetch it and enable this test';
 if (skipReason) console.warn(`electron-smoke skipped: ${skipReason}`);
 
 describe.skipIf(skipReason !== null)('Electron app smoke test', () => {

@@ -5,18 +5,20 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { APP_ROOT, BUNDLED_PACKS_DIR } from '../../app/paths.js';
 
-const hasElectron = (() => {
+function electronBinary(): string | null {
+  // Not require('electron'): since Electron 45 that downloads a missing binary instead of throwing.
+  const dir = path.join(APP_ROOT, 'node_modules', 'electron');
   try {
-    const p = createRequire(import.meta.url)('electron') as unknown;
-    return typeof p === 'string' && fs.existsSync(p);
+    const bin = path.join(dir, 'dist', fs.readFileSync(path.join(dir, 'path.txt'), 'utf8').trim());
+    return fs.existsSync(bin) ? bin : null;
   } catch {
-    return false;
+    return null;
   }
-})();
+}
+const hasElectron = electronBinary() !== null;
 
 describe.skipIf(hasElectron)('npm start without Electron', () => {
   it('serves the app over the local bridge and prints its URL', async () => {
