@@ -41,11 +41,15 @@ export function parseMediaUrl(url: string, scheme = 'magiclens-media'): MediaReq
   return parseMediaPath(`${u.host}${u.pathname}`);
 }
 
-/** True when `child` equals `root` or lies below it (both already absolute and resolved). */
-export function isInside(child: string, root: string): boolean {
-  const rel = path.relative(root, child);
+/**
+ * True when `child` equals `root` or lies below it (both already absolute and resolved). Works for
+ * a drive or file-system root (`D:\\`, `/`), where "root + separator" checks fail. `p` is the
+ * platform's path module; tests pass path.win32 / path.posix to check both rule sets anywhere.
+ */
+export function isInside(child: string, root: string, p: path.PlatformPath = path): boolean {
+  const rel = p.relative(root, child);
   // "..x" is a name inside root; only ".." itself or a "../" prefix climbs out.
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${p.sep}`) && !p.isAbsolute(rel));
 }
 
 /**

@@ -5,13 +5,14 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ShellParams } from '../app/api/shell.js';
-import { isInside, resolveInsideRoots } from '../app/media-access.js';
+import { isInside } from '../app/media-access.js';
 import { APP_ROOT, BUNDLED_PACKS_DIR, defaultDataDir } from '../app/paths.js';
 import { ServiceHost } from './host.js';
 import { handleIpcCall, validateEvent, type ShellHandlers } from './ipc-adapter.js';
 import { PathGrants } from './ipc-policy.js';
 import { resolveMediaRequest } from './media-protocol.js';
 import { buildAppMenu, popupPhotoMenu } from './menu.js';
+import { originalPhotoPath } from './reveal.js';
 import { APP_SCHEME, APP_URL, appAssetPath, ELECTRON_CSP, isAppUrl, MEDIA_SCHEME, secureWebPreferences } from './security.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -62,11 +63,10 @@ if (!app.requestSingleInstanceLock()) {
     if (!res.ok) dialog.showErrorBox('Could not add the folder', res.error.message);
   }
 
+  /** The original file (never the HEIC rendition in the data folder), inside a library folder. */
   async function photoPath(photoId: number): Promise<string | null> {
-    if (!host) return null;
-    const f = await host.imageFile(photoId, 'full');
-    if (!f) return null;
-    return resolveInsideRoots(f.path, (await host.roots()).folders);
+    const h = host;
+    return h ? originalPhotoPath(photoId, { call: (env) => h.call(env), roots: () => h.roots() }) : null;
   }
 
   // The default session (the renderer's): no permissions, and no remote content at all. This does
