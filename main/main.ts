@@ -13,19 +13,27 @@ import { PathGrants } from './ipc-policy.js';
 import { resolveMediaRequest } from './media-protocol.js';
 import { buildAppMenu, popupPhotoMenu } from './menu.js';
 import { originalPhotoPath } from './reveal.js';
-import { APP_SCHEME, APP_URL, appAssetPath, ELECTRON_CSP, isAppUrl, MEDIA_SCHEME, secureWebPreferences } from './security.js';
+import { APP_SCHEME, APP_URL, appAssetPath, debugSwitchProblem, ELECTRON_CSP, isAppUrl, MEDIA_SCHEME, secureWebPreferences } from './security.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RENDERER_DIR = path.join(APP_ROOT, 'renderer', 'dist');
 const PRELOAD = path.join(here, 'preload.cjs');
 const dev = !app.isPackaged;
 
+// An installed build refuses to run with a DevTools/inspector socket open (main/security.ts).
+const debugProblem = debugSwitchProblem(process.argv, app.isPackaged);
+
 protocol.registerSchemesAsPrivileged([
   { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
   { scheme: MEDIA_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } },
 ]);
 
-if (!app.requestSingleInstanceLock()) {
+if (debugProblem) {
+  // Drop the switches too, in case Chromium has not opened its DevTools socket yet.
+  for (const sw of ['remote-debugging-port', 'remote-debugging-pipe']) app.commandLine.removeSwitch(sw);
+  console.error(debugProblem);
+  app.exit(1);
+} else if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   let win: BrowserWindow | null = null;
@@ -144,7 +152,7 @@ if (!app.requestSingleInstanceLock()) {
       backgroundColor: '#141417',
       show: false,
       icon: path.join(APP_ROOT, 'build', 'icon.png'),
-      webPreferences: secureWebPreferences(PRELOAD),
+      webPreferences: secureWebPreferences(PRELOAD, app.isPackaged),
     });
     w.once('ready-to-show', () => win?.show());
     w.on('closed', () => (win = null));

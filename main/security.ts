@@ -40,10 +40,25 @@ export function appAssetPath(url: string): string | null {
   return rel;
 }
 
-/** webPreferences every window gets. */
-export function secureWebPreferences(preload: string) {
+/** Command-line switches that open the app to a debugger: refused in packaged builds. */
+const DEBUG_SWITCHES = /^--(remote-debugging-port|remote-debugging-pipe|remote-debugging-address|remote-allow-origins|inspect|inspect-brk|inspect-port|inspect-publish-uid|js-flags)(=|$)/i;
+
+/**
+ * Null, or why a packaged app must not start with these arguments: `--remote-debugging-port`
+ * hands any local process a DevTools protocol socket (full control of the renderer), and the
+ * fuses only cover Node's own `--inspect`. Development builds keep them for debugging.
+ */
+export function debugSwitchProblem(argv: readonly string[], packaged: boolean): string | null {
+  if (!packaged) return null;
+  const bad = argv.find((a) => DEBUG_SWITCHES.test(a));
+  return bad ? `MagicLens does not start with debugging switches (${bad.split('=')[0]}) in an installed build` : null;
+}
+
+/** webPreferences every window gets; DevTools only in development builds. */
+export function secureWebPreferences(preload: string, packaged = false) {
   return {
     preload,
+    devTools: !packaged,
     contextIsolation: true,
     sandbox: true,
     nodeIntegration: false,
