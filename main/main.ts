@@ -13,6 +13,7 @@ import { PathGrants } from './ipc-policy.js';
 import { resolveMediaRequest } from './media-protocol.js';
 import { buildAppMenu, popupPhotoMenu } from './menu.js';
 import { originalPhotoPath } from './reveal.js';
+import { checkForUpdates } from './updates.js';
 import { APP_SCHEME, APP_URL, appAssetPath, debugSwitchProblem, ELECTRON_CSP, isAppUrl, MEDIA_SCHEME, secureWebPreferences } from './security.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -182,7 +183,9 @@ if (debugProblem) {
     // The service crashed / came back: the renderer shows "Restarting the library service…".
     h.onState((s) => toWindows({ event: 'service.state', data: s }));
 
-    Menu.setApplicationMenu(buildAppMenu({ addFolder: () => void addFolderFromMenu(), isMac: process.platform === 'darwin', dev }));
+    Menu.setApplicationMenu(
+      buildAppMenu({ addFolder: () => void addFolderFromMenu(), checkForUpdates: () => void checkForUpdates(win), version: app.getVersion(), isMac: process.platform === 'darwin', dev }),
+    );
 
     win = openWindow();
     await win.loadURL(APP_URL);

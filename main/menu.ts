@@ -2,7 +2,7 @@
 import { Menu, type BrowserWindow, type MenuItemConstructorOptions } from 'electron';
 import type { PhotoMenuAction } from '../app/api/shell.js';
 
-export function buildAppMenu(opts: { addFolder(): void; isMac: boolean; dev: boolean }): Menu {
+export function buildAppMenu(opts: { addFolder(): void; checkForUpdates(): void; version: string; isMac: boolean; dev: boolean }): Menu {
   const template: MenuItemConstructorOptions[] = [
     ...(opts.isMac ? [{ role: 'appMenu' as const }] : []),
     {
@@ -26,6 +26,13 @@ export function buildAppMenu(opts: { addFolder(): void; isMac: boolean; dev: boo
       ],
     },
     { role: 'windowMenu' },
+    {
+      role: 'help',
+      submenu: [
+        { label: `MagicLens ${opts.version}`, enabled: false },
+        { label: 'Check for Updates…', click: () => opts.checkForUpdates() },
+      ],
+    },
   ];
   return Menu.buildFromTemplate(template);
 }
