@@ -223,7 +223,8 @@ export const methods = {
 
   'photos.list': {
     params: z
-      .object({ offset: Offset, limit: Limit, folderId: Id.optional(), sort: z.enum(['date-desc', 'date-asc', 'name']).default('date-desc') })
+      // hideErrors: only readable photos (the grid); files that could not be read are listed by photos.errors.
+      .object({ offset: Offset, limit: Limit, folderId: Id.optional(), sort: z.enum(['date-desc', 'date-asc', 'name']).default('date-desc'), hideErrors: z.boolean().optional() })
       .strict()
       .default({ offset: 0, limit: 60, sort: 'date-desc' }),
     result: z.object({ items: z.array(Photo), total: z.number().int() }),

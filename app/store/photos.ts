@@ -150,8 +150,9 @@ export class PhotoRepo {
     return c;
   }
 
-  list(opts: { offset: number; limit: number; folderId?: number; sort: 'date-desc' | 'date-asc' | 'name' }): { items: PhotoRow[]; total: number } {
-    const where = opts.folderId !== undefined ? 'WHERE folder_id = ?' : '';
+  list(opts: { offset: number; limit: number; folderId?: number; sort: 'date-desc' | 'date-asc' | 'name'; hideErrors?: boolean }): { items: PhotoRow[]; total: number } {
+    const conds = [opts.folderId !== undefined ? 'folder_id = ?' : null, opts.hideErrors ? "status != 'error'" : null].filter(Boolean);
+    const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
     const args: unknown[] = opts.folderId !== undefined ? [opts.folderId] : [];
     // Photos without EXIF dates sort by file mtime so the grid has a stable, sensible order.
     const order =

@@ -1,4 +1,6 @@
 // folders.*: the library's folders, adding and removing them, exclusions and rescans.
+import os from 'node:os';
+import path from 'node:path';
 import { ApiError, type Folder } from '../../api/contract.js';
 import { fsPathProblem } from '../../api/schemas.js';
 import type { Indexer } from '../../index/indexer.js';
@@ -23,7 +25,11 @@ export function folderHandlers(d: FolderDeps): HandlerSlice<'folders'> {
   const { folders, library } = d;
   return {
     'folders.list': async () => folders.all().map((f) => toFolder(d, f)),
-    'folders.add': async ({ path: p, exclude }) => {
+    'folders.add': async ({ path: typed, exclude }) => {
+      // A typed "~/Pictures" means the user's home; a relative path would resolve against the
+      // service's working folder, which the user never sees, so it is refused.
+      const p = /^~(?=$|[\\/])/.test(typed) ? path.join(os.homedir(), typed.slice(1)) : typed;
+      if (!path.isAbsolute(p)) throw new ApiError('bad_input', `give the full path of the folder (a relative path is not accepted): ${p}`);
       // Again here, not only in the schema: the service is the last wall for every transport.
       const problem = fsPathProblem(p);
       if (problem) throw new ApiError('bad_input', `${problem}: ${p}`);

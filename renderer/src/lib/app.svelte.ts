@@ -12,7 +12,14 @@ export type View =
   | { name: 'settings' };
 
 /** A query photo: a library photo, or an image file's bytes read in the page (never a path). */
-export type QueryPhoto = { kind: 'library'; photo: Photo } | { kind: 'file'; name: string; bytes: string };
+export type QueryPhoto = { kind: 'library'; photo: Photo } | { kind: 'file'; name: string; bytes: string; preview?: string };
+
+/** A path the add-folder field can send: absolute, or under the home folder (`~`, expanded by the service). */
+export function folderPathProblem(p: string): string | null {
+  if (p === '~' || /^~[\\/]/.test(p)) return null;
+  if (p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p)) return null;
+  return 'Type the full path of the folder, e.g. /home/you/Pictures or ~/Pictures (a relative path is not accepted).';
+}
 
 export interface MenuRequest {
   photo: Photo;
@@ -77,6 +84,14 @@ export class AppState {
   menu = $state<MenuRequest | null>(null);
   saveDialog = $state(false);
   addFolderDialog = $state(false);
+  /** Shown next to the add-folder field (not in a toast far from it). */
+  addFolderError = $state<string | null>(null);
+  /** Relevance: strong matches are those within `strongMargin` of the best (app/search/rules.ts's relative rule). */
+  strongMargin = $state(0.06);
+  /** "Show more" stops once the last result is further than this below the best (the user moves it). */
+  cutoffMargin = $state(0.15);
+  showScores = $state(false);
+  sidebarCollapsed = $state(false);
   toast = $state<{ message: string; kind: 'info' | 'error' } | null>(null);
   /** Read out by the always-present polite live region (search results and the like). */
   announcement = $state('');
@@ -93,7 +108,8 @@ export class AppState {
   private makeLibrary(folderId: number | null): PagedSource {
     this.libraryFolder = folderId;
     const sort = this.sort;
-    return new PagedSource((offset, limit) => this.client.call('photos.list', folderId === null ? { offset, limit, sort } : { offset, limit, sort, folderId }));
+    // Files that could not be read are not photos here: they are listed under Problems.
+    return new PagedSource((offset, limit) => this.client.call('photos.list', folderId === null ? { offset, limit, sort, hideErrors: true } : { offset, limit, sort, folderId, hideErrors: true }));
   }
 
   async start(): Promise<void> {
@@ -187,6 +203,11 @@ export class AppState {
   go(view: View): void {
     this.menu = null;
     this.pickMode = false;
+    // The search bar belongs to the search: browsing elsewhere starts from an empty bar.
+    if (view.name !== 'search') {
+      this.query = null;
+      this.instruction = '';
+    }
     if (view.name === 'library') {
       const folderId = view.folderId;
       if (folderId !== this.libraryFolder) this.library = this.makeLibrary(folderId);
@@ -206,16 +227,27 @@ export class AppState {
     if (path === undefined) {
       const picked = this.client.shell('shell.pickFolder', {});
       if (!picked) {
+        this.addFolderError = null;
         this.addFolderDialog = true; // browser transport: type the path
         return;
       }
       const r = await picked;
       if (!r.path) return;
       path = r.path;
+    } else {
+      // Typed in the dialog: a bad path is explained next to the field.
+      this.addFolderError = folderPathProblem(path);
+      if (this.addFolderError) return;
     }
-    const folder = await this.guard('Could not add the folder', () => this.client.call('folders.add', { path: path!, exclude: [] }));
+    const folder = await this.client.call('folders.add', { path, exclude: [] }).catch((err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      if (this.addFolderDialog) this.addFolderError = message;
+      else this.notify(`Could not add the folder: ${message}`, 'error');
+      return null;
+    });
     if (folder) {
       this.addFolderDialog = false;
+      this.addFolderError = null;
       this.notify(`Added ${folder.path}. Indexing starts now.`);
       await Promise.all([this.loadFolders(), this.loadStatus()]);
       this.go({ name: 'library', folderId: null });
@@ -236,6 +268,9 @@ export class AppState {
     this.viewer = null;
     this.setQueryPhoto(photo);
     this.instruction = '';
+    // The results show this photo's neighbours at once (the header names the new query);
+    // the instruction typed next refines them.
+    void this.search();
     this.focusInstruction++;
   }
 
