@@ -12,13 +12,25 @@ const pack = await tinyPackDir();
 const root = tempDir('ml-life-');
 const lib = path.join(root, 'library');
 const N = 80;
+const BATCH = 2;
 let svc: EngineService;
+/**
+ * Bound on the text-query p95 while the bulk lane indexes (tiny pack, 2 shared cores, loaded).
+ * Measured in 3 runs: see the console line this test prints; the bound keeps a margin over them.
+ */
+const P95_BOUND_MS = 250;
+const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.95) - 1)]!;
+async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const t0 = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - t0, value };
+}
 const indexed = () => (svc.db.prepare(`SELECT count(*) AS n FROM photos WHERE status = 'indexed'`).get() as { n: number }).n;
 
 beforeAll(async () => {
   if (!pack) return;
-  for (let i = 0; i < N; i++) await writePhoto(path.join(lib, `x${i}.jpg`), 300 + i, { width: 400, height: 300 });
-  svc = (await tinyService(root, { batchSize: 2, bulkIdleMs: 1500 }))!;
+  for (let i = 0; i < N; i++) await writePhoto(path.join(lib, `x${i}.jpg`), 300 + i, { width: 1200, height: 900 }); // big enough that indexing outlasts the query sampling
+  svc = (await tinyService(root, { batchSize: BATCH, bulkIdleMs: 1500 }))!;
 });
 afterAll(async () => {
   await svc?.close();
@@ -31,26 +43,40 @@ describe.skipIf(!pack)('indexing lifecycle', () => {
     const off = svc.onEvent((e) => {
       if (e.event === 'index.progress') progress.push(e.data as (typeof progress)[number]);
     });
+    // Idle baseline of the interactive lane, then the same query while bulk indexing runs.
+    const query = () => svc.handlers['search.text']({ text: 'a beach at sunset', offset: 0, limit: 10, filters: {} });
+    await query(); // warm: the text tower's first run
+    const idle: number[] = [];
+    for (let i = 0; i < 10; i++) idle.push((await timed(query)).ms);
     await svc.handlers['folders.add']({ path: lib, exclude: [] });
     await waitFor(() => indexed() >= 4, 30_000, 'first batches');
 
-    // Interactive lane: a text query while the bulk lane is busy.
-    const t0 = performance.now();
-    const r = await svc.handlers['search.text']({ text: 'a beach at sunset', offset: 0, limit: 10, filters: {} });
-    const queryMs = performance.now() - t0;
-    expect(r.hits.length).toBeGreaterThan(0);
-    expect(indexed()).toBeLessThan(N); // still indexing while the query ran
-    console.log(`text query during bulk indexing: ${queryMs.toFixed(1)} ms`);
+    // Only queries that started AND ended while the indexer reported 'indexing' count: no
+    // assumption about how fast the bulk lane goes.
+    const busy: number[] = [];
+    while (busy.length < 20) {
+      const before = (await svc.handlers['index.progress']({})).state;
+      if (before !== 'indexing') break;
+      const { ms, value } = await timed(query);
+      expect(value.hits.length).toBeGreaterThan(0);
+      if ((await svc.handlers['index.progress']({})).state === 'indexing') busy.push(ms);
+    }
+    expect(busy.length, 'queries measured during bulk indexing').toBeGreaterThanOrEqual(10);
+    const busyP95 = p95(busy);
+    console.log(`text query p95: idle ${p95(idle).toFixed(1)} ms, during bulk indexing ${busyP95.toFixed(1)} ms (${busy.length} queries)`);
+    expect(busyP95).toBeLessThan(P95_BOUND_MS);
     // The bulk lane really runs in its worker thread (no silent fallback to the main thread).
     expect((await svc.bulkLane())!.embedder.fallbackReason).toBeNull();
 
     const paused = await svc.handlers['index.pause']({});
     expect(paused.state).toBe('paused');
-    await sleep(300); // let an in-flight batch land
-    const frozen = indexed();
-    await sleep(700);
-    expect(indexed()).toBe(frozen);
-    expect(frozen).toBeLessThan(N);
+    // Once paused, at most the batch already in flight can still land (one batch): sampled over a
+    // second, the count never passes that, whenever the in-flight batch happens to commit.
+    const atPause = indexed();
+    for (let i = 0; i < 10; i++) {
+      await sleep(100);
+      expect(indexed()).toBeLessThanOrEqual(Math.min(N, atPause + BATCH));
+    }
     expect((await svc.handlers['index.progress']({})).state).toBe('paused');
 
     const resumed = await svc.handlers['index.resume']({});
