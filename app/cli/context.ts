@@ -1,6 +1,6 @@
 // The per-run CLI context: the engine opened on demand, with Ctrl-C closing it cleanly (a second
 // Ctrl-C exits at once), and output in human or --json form.
-import { createService, type EngineService } from '../service.js';
+import type { EngineService } from '../service.js';
 import { call, intOpt, type CliContext, type EngineOptions, type Io } from './command.js';
 import { connectRemote, type Api } from './remote.js';
 
@@ -24,6 +24,9 @@ export function createContext(io: Io, json: boolean, dataDir: string): RunContex
     dataDir,
     async service(opts: EngineOptions = {}) {
       if (svc) return svc;
+      // Loaded here, not at the top: the service pulls in ONNX Runtime, sharp, SQLite and every handler
+      // (seconds of module loading), which a search sent to a running `serve` never needs.
+      const { createService } = await import('../service.js');
       svc = await createService({
         dataDir,
         watch: false,

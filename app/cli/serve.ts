@@ -1,6 +1,5 @@
 // `magiclens serve`: the local HTTP bridge for the UI, over a watching engine, until Ctrl-C.
 import { removeBridgeFile, writeBridgeFile } from '../server/bridge-file.js';
-import { createService } from '../service.js';
 import { intOpt, parseOptions, type Command } from './command.js';
 
 export const serveCommand: Command = {
@@ -9,7 +8,7 @@ export const serveCommand: Command = {
   details: '        (prints the URL to open, token included; Ctrl-C stops it)',
   async run(ctx, args) {
     const { values: v } = parseOptions(args);
-    const { startServer } = await import('../server.js');
+    const [{ startServer }, { createService }] = await Promise.all([import('../server.js'), import('../service.js')]);
     // Its own engine, not ctx.service(): the bridge keeps the library folders watched.
     const live = await createService({ dataDir: ctx.dataDir, watch: true });
     const srv = await startServer({ service: live, port: intOpt(v.port, 0) });
