@@ -136,7 +136,14 @@ describe.skipIf(!pack)('watching a folder', () => {
     for (let i = 0; i < 1000; i++) files.push(await writePhoto(path.join(storm, `s${i}.png`), 20_000 + i, { fmt: 'png', width: 8, height: 8 }));
     await settle(() => (svc.db.prepare(`SELECT count(*) AS n FROM photos WHERE path LIKE ? AND status = 'indexed'`).get(`${storm}%`) as { n: number }).n === 1000, '1,000 storm photos indexed');
     const idsByHash = new Map((svc.db.prepare('SELECT hash, id FROM photos').all() as { hash: string; id: number }[]).map((r) => [r.hash, r.id]));
-    const vecCount = () => (svc.db.prepare('SELECT count(*) AS n FROM photos WHERE status = \'indexed\'').get() as { n: number }).n;
+    const key = () => (svc.db.prepare('SELECT key FROM models').get() as { key: number }).key;
+    // Vectors, not photo rows: a storm that duplicated or dropped vec0 rows must show here.
+    const vecCount = () => {
+      const k = key();
+      const n = (kind: string) => (svc.db.prepare(`SELECT count(*) AS n FROM vec_${kind}_${k}`).get() as { n: number }).n;
+      return { clip: n('clip'), target: n('target') };
+    };
+    const indexedCount = () => (svc.db.prepare('SELECT count(*) AS n FROM photos WHERE status = \'indexed\'').get() as { n: number }).n;
     // Any re-embedding would show as an indexing run with work in it.
     let indexingRuns = 0;
     const off = svc.onEvent((e) => {
@@ -164,7 +171,9 @@ describe.skipIf(!pack)('watching a folder', () => {
     // Identity kept: every content hash still has its original photo id; nothing re-embedded.
     const now = svc.db.prepare('SELECT id, hash, path, status FROM photos').all() as { id: number; hash: string; path: string; status: string }[];
     for (const r of now) if (idsByHash.has(r.hash)) expect(r.id, r.path).toBe(idsByHash.get(r.hash));
-    expect(vecCount()).toBe(total);
+    expect(vecCount()).toEqual(total);
+    expect(total.clip).toBe(indexedCount());
+    expect(total.target).toBe(indexedCount());
 
     // A fresh scan of the same tree into a new data dir.
     const freshRoot = path.join(root, 'fresh');
@@ -180,12 +189,24 @@ describe.skipIf(!pack)('watching a folder', () => {
       const watched = [...now].sort((a, b) => (a.path < b.path ? -1 : 1));
       expect(watched.map((r) => [r.path, r.hash, r.status])).toEqual(freshRows.map((r) => [r.path, r.hash, r.status]));
       const fkey = (fresh.db.prepare('SELECT key FROM models').get() as { key: number }).key;
-      for (let i = 0; i < freshRows.length; i += 37) {
+      // Every row's embeddings (both spaces), not a sample.
+      const fvec = (kind: string, id: number) => (fresh.db.prepare(`SELECT embedding FROM vec_${kind}_${fkey} WHERE rowid = ?`).get(BigInt(id)) as { embedding: Buffer } | undefined)?.embedding;
+      const wvec = (kind: string, id: number) => (svc.db.prepare(`SELECT embedding FROM vec_${kind}_${key()} WHERE rowid = ?`).get(BigInt(id)) as { embedding: Buffer } | undefined)?.embedding;
+      let compared = 0;
+      for (let i = 0; i < freshRows.length; i++) {
         const f = freshRows[i]!;
         const w = watched[i]!;
-        const fv = Buffer.from((fresh.db.prepare(`SELECT embedding FROM vec_target_${fkey} WHERE rowid = ?`).get(BigInt(f.id)) as { embedding: Buffer }).embedding);
-        expect(vec(w.id)!.equals(fv), f.path).toBe(true);
+        for (const kind of ['clip', 'target']) {
+          const fv = fvec(kind, f.id);
+          const wv = wvec(kind, w.id);
+          expect(wv === undefined, `${kind} ${w.path}`).toBe(fv === undefined);
+          if (fv && wv) {
+            expect(Buffer.from(wv).equals(Buffer.from(fv)), `${kind} ${f.path}`).toBe(true);
+            compared++;
+          }
+        }
       }
+      expect(compared).toBe(2 * freshRows.filter((r) => r.status === 'indexed').length);
     } finally {
       await fresh.close();
     }
