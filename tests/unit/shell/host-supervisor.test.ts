@@ -6,6 +6,7 @@
 // times out; a result that breaks the contract is caught in debug builds.
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
+import { validateEvent } from '../../../main/ipc-adapter.js';
 import { checkResult, HostSupervisor, type HostChild, type ServiceState, type SupervisorOptions } from '../../../main/host-core.js';
 
 // A minimal host speaking main/host-protocol.ts: status.get answers, 'crash' exits the thread
@@ -77,6 +78,8 @@ describe('service host supervisor', () => {
     expect(await sup.call({ id: 4, method: 'status.get' })).toEqual({ id: 4, ok: true, result: { generation: 2 } });
     expect(states.map((s) => [s.state, s.attempt])).toEqual([['running', 0], ['restarting', 1], ['running', 1]]);
     expect(states[1]!.message).toBe('the library service stopped (exit code 3)');
+    // What main sends the window for the banner passes the contract's event check.
+    expect(validateEvent({ event: 'service.state', data: states[1] })).toEqual({ event: 'service.state', data: { state: 'restarting', attempt: 1, message: 'the library service stopped (exit code 3)' } });
     expect(w.spawned).toHaveLength(2);
   });
 
