@@ -78,11 +78,12 @@ if (debugProblem) {
     return h ? originalPhotoPath(photoId, { call: (env) => h.call(env), roots: () => h.roots() }) : null;
   }
 
+  // Paths the user picked in main's dialogs, the only ones the renderer may hand the service.
+  const grants = new PathGrants();
+
   // The default session (the renderer's): no permissions, and no remote content at all. This does
   // not cover the utility process: the service downloads model files with its own fetch (the
   // installer's URL rules, and main/ipc-policy.ts's catalogue-only rule for renderer requests).
-  // Paths the user picked in main's dialogs, the only ones the renderer may hand the service.
-  const grants = new PathGrants();
   function lockDownSession(): void {
     const ses = session.defaultSession;
     ses.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
@@ -102,7 +103,8 @@ if (debugProblem) {
     });
 
     protocol.handle(MEDIA_SCHEME, async (req) => {
-      const answer = await resolveMediaRequest(req.url, { imageFile: (id, kind) => h.imageFile(id, kind), roots: () => h.roots() });
+      // The service may be down or restarting (the supervisor then throws at once): a 503, not a hang.
+      const answer = await resolveMediaRequest(req.url, { imageFile: (id, kind) => h.imageFile(id, kind), roots: () => h.roots() }).catch((err: Error) => ({ status: 503 as const, message: err.message }));
       if (answer.status !== 200) return new Response(answer.message, { status: answer.status });
       const res = await net.fetch(pathToFileURL(answer.path).toString());
       return new Response(res.body, { headers: { 'Content-Type': answer.contentType, 'Cache-Control': 'private, max-age=300' } });
