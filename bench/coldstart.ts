@@ -23,9 +23,9 @@ async function library(dir: string, n: number): Promise<void> {
   }
 }
 
-function cliWall(env: NodeJS.ProcessEnv, args: string[]): number {
+function cliWall(env: NodeJS.ProcessEnv, args: string[], root = ROOT): number {
   const t = nowMs();
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'magiclens.mjs'), '--json', ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'magiclens.mjs'), '--json', ...args], { cwd: root, env, encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) throw new Error(`magiclens ${args.join(' ')} failed: ${r.stderr.trim().split('\n').pop()}`);
   return nowMs() - t;
 }
@@ -46,7 +46,48 @@ async function withServe<T>(env: NodeJS.ProcessEnv, dataDir: string, fn: () => T
   }
 }
 
-export async function coldstartBench(packDir: string, child: Child, log: (s: string) => void): Promise<Record<string, unknown>> {
+/** A commit of this repository as a folder (git archive), sharing this checkout's node_modules. */
+function treeAt(rev: string, dir: string): string {
+  const tar = spawnSync('git', ['archive', '--format=tar', rev], { cwd: ROOT, maxBuffer: 1 << 30 });
+  if (tar.status !== 0) throw new Error(`git archive ${rev}: ${String(tar.stderr).trim()}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const x = spawnSync('tar', ['-x', '-C', dir], { input: tar.stdout });
+  if (x.status !== 0) throw new Error(`tar: ${String(x.stderr).trim()}`);
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  return dir;
+}
+
+/**
+ * 'Before' figures from the same run: the older commit's own service-child (index, then coldstart:
+ * service ready, first and second composed query) and its CLI, on its own data folder with the same
+ * pack and photos. Same machine load as the 'after' figures, so their ratio means something here.
+ */
+async function baselineRun(rev: string, work: string, packDir: string, lib: string, photo: string): Promise<Record<string, unknown>> {
+  const tree = treeAt(rev, path.join(work, `tree-${rev}`));
+  const old: Child = (cmd, args) => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(tree, 'bench', 'service-child.ts'), cmd, ...args], { cwd: tree, encoding: 'utf8', timeout: 15 * 60_000, maxBuffer: 64 << 20 });
+    if (r.status !== 0) throw new Error(`baseline service-child ${cmd} failed (${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
+    return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
+  };
+  const dataDir = path.join(work, 'baseline-data');
+  const noBundled = path.join(work, 'baseline-no-bundled');
+  fs.mkdirSync(noBundled, { recursive: true });
+  const reg = new ModelRegistry(dataDir, noBundled);
+  const id = (await reg.install(packDir)).manifest.id;
+  reg.setActive(id);
+  old('index', ['--packs-dir', noBundled, '--pack-id', id, '--folder', lib, '--threads', '2', '--data', dataDir]);
+  const args = ['--packs-dir', noBundled, '--pack-id', id, '--data', dataDir, '--photo-id', '1'];
+  const first = old('coldstart', args);
+  const second = old('coldstart', args);
+  const env = { ...process.env, MAGICLENS_HOME: dataDir };
+  const cli = {
+    compose: cliWall(env, ['search', '--photo', photo, '--instruction', 'the same but at night'], tree),
+    text: cliWall(env, ['search', '--text', 'a blue photo'], tree),
+  };
+  return { rev, first, second, cli };
+}
+
+export async function coldstartBench(packDir: string, child: Child, log: (s: string) => void, opts: { baselineRev?: string } = {}): Promise<Record<string, unknown>> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ml-bench-cold-'));
   try {
     const dataDir = path.join(work, 'data');
@@ -73,7 +114,11 @@ export async function coldstartBench(packDir: string, child: Child, log: (s: str
     const cliServe = await withServe(env, dataDir, () => ({ compose: cliWall(env, compose), text: cliWall(env, text) }));
     const out = { cold, cached, cliCold, cliServe };
     printColdstart(out);
-    return out;
+    if (!opts.baselineRev) return out;
+    log(`[coldstart] baseline: the same stages at ${opts.baselineRev}…`);
+    const baseline = await baselineRun(opts.baselineRev, work, packDir, lib, photo);
+    printBaseline(out, baseline);
+    return { ...out, baseline };
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
@@ -93,4 +138,14 @@ function printColdstart(r: { cold: Record<string, unknown>; cached: Record<strin
   printTable('CLI one-shot wall time (bin/magiclens.mjs, ms)', ['command', 'cold process (MAGICLENS_REMOTE=0, cached graphs)', 'with `serve` running (client mode)'], [
     ['search --photo P --instruction S', r.cliCold.compose!, r.cliServe.compose!],
     ['search --text S', r.cliCold.text!, r.cliServe.text!]]);
+}
+
+function printBaseline(now: { cached: Record<string, unknown>; cliCold: Record<string, number>; cliServe: Record<string, number> }, b: Record<string, unknown>): void {
+  const f = b.first as Record<string, number>, s = b.second as Record<string, number>, k = now.cached as Record<string, number>, cli = b.cli as Record<string, number>;
+  const ratio = (x: number, y: number) => `${(x / y).toFixed(2)}×`;
+  printTable(`Before (${String(b.rev)}) and after, same run (ms; before = its first and second start, after = cached start)`, ['stage', 'before, 1st start', 'before, 2nd start', 'after (cached)', 'before 2nd ÷ after'], [
+    ['process start → first composed query answered', f.firstQueryMs!, s.firstQueryMs!, k.firstQueryMs!, ratio(s.firstQueryMs!, k.firstQueryMs!)],
+    ['second composed query', f.secondQueryMs!, s.secondQueryMs!, k.secondQueryMs!, ratio(s.secondQueryMs!, k.secondQueryMs!)],
+    ['CLI search --photo P --instruction S (after: cold process / with serve)', cli.compose!, cli.compose!, `${now.cliCold.compose!.toFixed(0)} / ${now.cliServe.compose!.toFixed(0)}`, `${ratio(cli.compose!, now.cliCold.compose!)} / ${ratio(cli.compose!, now.cliServe.compose!)}`],
+    ['CLI search --text S (after: cold process / with serve)', cli.text!, cli.text!, `${now.cliCold.text!.toFixed(0)} / ${now.cliServe.text!.toFixed(0)}`, `${ratio(cli.text!, now.cliCold.text!)} / ${ratio(cli.text!, now.cliServe.text!)}`]]);
 }

@@ -2,6 +2,7 @@
 //   --quick                 10k/100k vectors only, fewer repetitions, smaller folders (≈ 3 min)
 //   --only a,b              sections: bandwidth,knn,tower,text,index,rescan,coldstart
 //   --pack DIR              pack for the model sections (default: a base-shape random-weight pack, built once)
+//   --coldstart-baseline REV  coldstart also runs an older commit (git archive) in the same run: before/after
 //   --provider cuda         also run the image tower on CUDA where onnxruntime has it
 //   --index-images N        fashion subset size (default 200; quick 60)   --big-images N (default 16; quick 6)
 //   --rescan-files N        files for the rescan test (default 100000; quick 20000)
@@ -195,7 +196,7 @@ async function main(): Promise<void> {
     process.stdout.write('  note: the indexer decodes the next batch while the current one is in the image tower, so wall per image < sum when decode fits beside inference\n');
   }
 
-  if (want('coldstart') && pack) results.coldstart = await coldstartBench(pack.dir, child, log);
+  if (want('coldstart') && pack) results.coldstart = await coldstartBench(pack.dir, child, log, typeof args.get('coldstart-baseline') === 'string' ? { baselineRev: args.get('coldstart-baseline') as string } : {});
   if (indexedDataDir) fs.rmSync(indexedDataDir, { recursive: true, force: true });
 
   if (want('rescan')) {

@@ -114,6 +114,7 @@ class WorkerEmbedder implements Embedder {
       const onMsg = (m: { type: string; modelId?: string; dim?: number; provider?: string; error?: string }) => {
         if (m.type === 'ready') {
           worker.off('message', onMsg);
+          worker.off('exit', onExit);
           resolve(new WorkerEmbedder(worker, m.modelId!, m.dim!, m.provider!));
         } else if (m.type === 'fatal') {
           worker.off('message', onMsg);
@@ -121,8 +122,12 @@ class WorkerEmbedder implements Embedder {
           reject(new Error(m.error));
         }
       };
+      // A worker that exits before 'ready' (its entry import never settled, nothing kept its loop
+      // alive) sends neither message nor error: without this the caller would wait forever.
+      const onExit = (code: number) => reject(new Error(`bulk worker exited (${code}) before its model opened`));
       worker.on('message', onMsg);
       worker.once('error', reject);
+      worker.once('exit', onExit);
     });
   }
 
