@@ -15,8 +15,10 @@ const N = 80;
 const BATCH = 2;
 let svc: EngineService;
 /**
- * Bound on the text-query p95 while the bulk lane indexes (tiny pack, 2 shared cores, loaded).
- * Measured in 3 runs: see the console line this test prints; the bound keeps a margin over them.
+ * Bound on the text-query p95 while the bulk lane indexes (tiny pack, 2 cores shared with other
+ * work, load average ~14). Measured p95 in 3 runs: 26.2, 56.2 and 22.9 ms (idle: 3.4–21.1 ms);
+ * 250 ms is ~4.5× the worst of them, room for the 2× swings of a loaded machine. Without the
+ * worker thread a base-size batch stalls the main thread for seconds, which this bound catches.
  */
 const P95_BOUND_MS = 250;
 const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.95) - 1)]!;
