@@ -4,9 +4,33 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
+
+/** Why a download failed, one class per thing the user can do about it. */
+export type DownloadFailure = 'refused' | 'auth' | 'not-found' | 'http' | 'offline' | 'truncated' | 'checksum' | 'disk-full' | 'too-large' | 'cancelled';
 
 export class DownloadError extends Error {
-  constructor(message: string) { super(message); this.name = 'DownloadError'; }
+  constructor(message: string, readonly kind: DownloadFailure = 'refused') { super(message); this.name = 'DownloadError'; }
+}
+
+/** Network errors that mean "this computer cannot reach the server" (no network, DNS, refused). */
+const OFFLINE_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ECONNRESET']);
+
+function causeCode(e: unknown): string | undefined {
+  const c = (e as { cause?: { code?: string; errors?: { code?: string }[] } }).cause;
+  return c?.code ?? c?.errors?.[0]?.code;
+}
+
+function statusError(url: string, status: number, statusText: string): DownloadError {
+  if (status === 401 || status === 403) return new DownloadError(`the server refused access to ${url} (HTTP ${status} ${statusText})`, 'auth');
+  if (status === 404 || status === 410) return new DownloadError(`nothing at ${url} (HTTP ${status} ${statusText})`, 'not-found');
+  return new DownloadError(`cannot download ${url}: HTTP ${status} ${statusText}`, 'http');
+}
+
+/** Free bytes for an unprivileged writer on the file system holding `dir`. */
+export function freeBytes(dir: string): number {
+  const s = fs.statfsSync(dir);
+  return s.bavail * s.bsize;
 }
 
 export interface DownloadOptions {
@@ -15,6 +39,10 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** refuse (and delete) a download larger than this many bytes */
   maxBytes?: number;
+  /** free disk needed beyond the download itself, given its total size (e.g. room to convert it) */
+  extraSpace?: (total: number) => number;
+  /** free bytes in a folder (tests give a small disk; default: statfs) */
+  freeSpace?: (dir: string) => number;
 }
 
 const MAX_REDIRECTS = 5;
@@ -80,8 +108,11 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
     res = await fetchChecked(url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, signal: opts.signal });
   } catch (e) {
     if (e instanceof DownloadError) throw e;
-    if (opts.signal?.aborted) throw new DownloadError(`download of ${url} cancelled`);
-    throw new DownloadError(`cannot download ${url}: ${(e as Error).message}${(e as { cause?: Error }).cause ? ` (${(e as { cause: Error }).cause.message})` : ''}`);
+    if (opts.signal?.aborted) throw new DownloadError(`download of ${url} cancelled`, 'cancelled');
+    const code = causeCode(e);
+    const detail = `${(e as Error).message}${(e as { cause?: Error }).cause ? ` (${(e as { cause: Error }).cause.message})` : ''}`;
+    if (code && OFFLINE_CODES.has(code)) throw new DownloadError(`cannot reach ${new URL(url).host}: ${code}; this computer may be offline`, 'offline');
+    throw new DownloadError(`cannot download ${url}: ${detail}`, 'offline');
   }
   if (res.status === 416 && have > 0) {
     // the part file is already complete (or larger than the file): start over
@@ -89,7 +120,7 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
     await res.body?.cancel();
     return download(url, dest, opts);
   }
-  if (!res.ok || !res.body) throw new DownloadError(`cannot download ${url}: HTTP ${res.status} ${res.statusText}`);
+  if (!res.ok || !res.body) throw statusError(url, res.status, res.statusText);
   let total: number;
   if (res.status === 206) {
     const m = /\/(\d+)\s*$/.exec(res.headers.get('content-range') ?? '');
@@ -101,17 +132,46 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
   if (opts.maxBytes !== undefined && total > opts.maxBytes) {
     await res.body.cancel();
     fs.rmSync(part, { force: true });
-    throw new DownloadError(`${url} is ${total} bytes, more than the ${opts.maxBytes} accepted`);
+    throw new DownloadError(`${url} is ${total} bytes, more than the ${opts.maxBytes} accepted`, 'too-large');
   }
+  await checkSpace(url, part, have, total, res, opts);
+  await receive(url, part, have, total, res.body, opts);
+}
+
+/** Before a byte is written: the rest of the download (and what the caller needs beyond it) must fit. */
+async function checkSpace(url: string, part: string, have: number, total: number, res: Response, opts: DownloadOptions): Promise<void> {
+  if (total <= 0) return;
+  const dir = path.dirname(part);
+  const need = total - have + (opts.extraSpace?.(total) ?? 0);
+  const free = (opts.freeSpace ?? freeBytes)(dir);
+  if (free >= need) return;
+  await res.body?.cancel();
+  throw new DownloadError(`not enough free disk space for ${url}: ${mb(need)} needed, ${mb(free)} free on the disk holding ${dir}`, 'disk-full');
+}
+
+function mb(n: number): string {
+  return n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : `${(n / 1e6).toFixed(1)} MB`;
+}
+
+/** Streams the body into the .part file; a complete, checked file is renamed to dest. */
+async function receive(url: string, part: string, have: number, total: number, body: ReadableStream<Uint8Array>, opts: DownloadOptions): Promise<void> {
+  const dest = part.slice(0, -'.part'.length);
   const out = fs.createWriteStream(part, { flags: have > 0 ? 'a' : 'w' });
+  // a failed write (ENOSPC) arrives as an 'error' event, not as a throw from write()
+  let writeError: NodeJS.ErrnoException | null = null;
+  out.on('error', (e) => (writeError = e));
   let done = have;
   opts.onProgress?.(done, total);
   try {
-    const reader = res.body.getReader();
+    const reader = body.getReader();
     for (;;) {
       const { done: end, value } = await reader.read();
       if (end) break;
-      if (!out.write(value)) await new Promise<void>((r) => out.once('drain', () => r()));
+      if (!out.write(value)) await new Promise<void>((r) => { out.once('drain', () => r()); out.once('error', () => r()); });
+      if (writeError) {
+        await reader.cancel().catch(() => {});
+        break;
+      }
       done += value.length;
       if (opts.maxBytes !== undefined && done > opts.maxBytes) {
         await reader.cancel().catch(() => {});
@@ -123,18 +183,29 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
     if (opts.maxBytes !== undefined && done > opts.maxBytes) {
       await new Promise<void>((r) => out.end(() => r()));
       fs.rmSync(part, { force: true });
-      throw new DownloadError(`download of ${url} refused: ${(e as Error).message}; the file was deleted`);
+      throw new DownloadError(`download of ${url} refused: ${(e as Error).message}; the file was deleted`, 'too-large');
     }
-    throw new DownloadError(opts.signal?.aborted ? `download of ${url} cancelled (partial file kept for resume)` : `download of ${url} failed after ${done} bytes: ${(e as Error).message} (partial file kept for resume)`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
+      await new Promise<void>((r) => out.end(() => r()));
+      fs.rmSync(part, { force: true });
+      throw new DownloadError(`the disk filled up while downloading ${url}; the partial file was deleted`, 'disk-full');
+    }
+    if (opts.signal?.aborted) throw new DownloadError(`download of ${url} cancelled (partial file kept for resume)`, 'cancelled');
+    throw new DownloadError(`download of ${url} failed after ${done} bytes: ${(e as Error).message} (partial file kept for resume)`, 'truncated');
   } finally {
     await new Promise<void>((r) => out.end(() => r()));
   }
-  if (total > 0 && done !== total) throw new DownloadError(`download of ${url} ended at ${done} of ${total} bytes (partial file kept for resume)`);
+  const werr = writeError as NodeJS.ErrnoException | null;
+  if (werr) {
+    fs.rmSync(part, { force: true });
+    throw new DownloadError(werr.code === 'ENOSPC' ? `the disk filled up while downloading ${url}; the partial file was deleted` : `cannot write the download: ${werr.message}`, 'disk-full');
+  }
+  if (total > 0 && done !== total) throw new DownloadError(`download of ${url} ended at ${done} of ${total} bytes (partial file kept for resume)`, 'truncated');
   if (opts.sha256) {
     const got = await hashFile(part);
     if (got !== opts.sha256) {
       fs.rmSync(part, { force: true });
-      throw new DownloadError(`download of ${url} has sha256 ${got}, expected ${opts.sha256}; the file was deleted`);
+      throw new DownloadError(`download of ${url} has sha256 ${got}, expected ${opts.sha256}; the file was deleted`, 'checksum');
     }
   }
   fs.renameSync(part, dest);
@@ -142,5 +213,5 @@ export async function download(url: string, dest: string, opts: DownloadOptions 
 
 export async function verifySha256(file: string, sha: string): Promise<void> {
   const got = await hashFile(file);
-  if (got !== sha) throw new DownloadError(`${file} has sha256 ${got}, expected ${sha}`);
+  if (got !== sha) throw new DownloadError(`${file} has sha256 ${got}, expected ${sha}`, 'checksum');
 }

@@ -4,37 +4,44 @@
 // the app fixes, never one taken from the URL; one install runs at a time per data folder.
 import fs from 'node:fs';
 import path from 'node:path';
+import { bundledVocab, CATALOGUE_ENTRIES, catalogueUrl, CLIP_VOCAB_FILE, CLIP_VOCAB_SHA256, CLIP_VOCAB_URL, OFFICIAL_BASE_URL } from './catalogue.js';
 import { download, DownloadError, isUrl, urlAllowed, verifySha256 } from './download.js';
 
-const OFFICIAL = 'https://storage.googleapis.com/gresearch/magiclens/models/';
-export const DEFAULT_CHECKPOINT_URL = `${OFFICIAL}magic_lens_clip_base.pkl`;
-export const LARGE_CHECKPOINT_URL = `${OFFICIAL}magic_lens_clip_large.pkl`;
-export const DEFAULT_VOCAB_URL = 'https://github.com/openai/CLIP/raw/main/clip/bpe_simple_vocab_16e6.txt.gz';
-const CLIP_VOCAB_SHA256 = '924691ac288e54409236115652ad4aa250f48203de50a9e4722a6ecd48d6804a';
+export const DEFAULT_CHECKPOINT_URL = `${OFFICIAL_BASE_URL}magic_lens_clip_base.pkl`;
+export const LARGE_CHECKPOINT_URL = `${OFFICIAL_BASE_URL}magic_lens_clip_large.pkl`;
+export const DEFAULT_VOCAB_URL = CLIP_VOCAB_URL;
 
 export type InputKind = 'checkpoint' | 'vocab';
 
-/** What `checkpoint` / `vocab` may name besides a URL or a file: the official downloads. The saved
- *  file name always comes from here (or FALLBACK_FILE), never from the URL. */
-export const CATALOGUE: Record<InputKind, Record<string, { url: string; file: string }>> = {
-  checkpoint: {
-    base: { url: DEFAULT_CHECKPOINT_URL, file: 'magic_lens_clip_base.pkl' },
-    large: { url: LARGE_CHECKPOINT_URL, file: 'magic_lens_clip_large.pkl' },
-  },
-  vocab: { clip: { url: DEFAULT_VOCAB_URL, file: 'bpe_simple_vocab_16e6.txt.gz' } },
-};
-const FALLBACK_FILE: Record<InputKind, string> = { checkpoint: 'checkpoint.pkl', vocab: 'bpe_simple_vocab_16e6.txt.gz' };
+interface CatalogueSource { url: string; file: string; bundled?: string | null }
+
+/** What `checkpoint` / `vocab` may name besides a URL or a file: the official downloads (base,
+ *  large; their base URL overridable with MAGICLENS_MODEL_BASE_URL) and the CLIP vocabulary, taken
+ *  from the copy bundled with the app when there is one. The saved file name always comes from
+ *  here (or FALLBACK_FILE), never from the URL. Read at call time so the override applies. */
+function catalogue(kind: InputKind): Record<string, CatalogueSource> {
+  if (kind === 'vocab') return { clip: { url: CLIP_VOCAB_URL, file: CLIP_VOCAB_FILE, bundled: bundledVocab() } };
+  return Object.fromEntries(CATALOGUE_ENTRIES.map((e) => [e.id, { url: catalogueUrl(e), file: e.file }]));
+}
+
+export const CATALOGUE = { get checkpoint() { return catalogue('checkpoint'); }, get vocab() { return catalogue('vocab'); } };
+
+const FALLBACK_FILE: Record<InputKind, string> = { checkpoint: 'checkpoint.pkl', vocab: CLIP_VOCAB_FILE };
 /** The large checkpoint is about 1.7 GB and the CLIP vocabulary 1.3 MB: a bound against a server
  *  (or a chosen file) that would fill the disk or the memory. */
 const MAX_BYTES: Record<InputKind, number> = { checkpoint: 4 * 2 ** 30, vocab: 16 * 2 ** 20 };
 
 /** sha256 of files whose published content we know (by file name). The checkpoints' are not published. */
-export const KNOWN_SHA256: Record<string, string> = { 'bpe_simple_vocab_16e6.txt.gz': CLIP_VOCAB_SHA256 };
+export const KNOWN_SHA256: Record<string, string> = { [CLIP_VOCAB_FILE]: CLIP_VOCAB_SHA256 };
 
-export type Source = { type: 'url'; kind: InputKind; url: string; file: string; sha256?: string } | { type: 'local'; kind: InputKind; path: string };
+export type Source = { type: 'url'; kind: InputKind; url: string; file: string; sha256?: string; catalogue?: boolean } | { type: 'local'; kind: InputKind; path: string };
 /** name: the file name the pack records; source: the URL, or the chosen file's name */
 export interface InputFile { file: string; downloaded: boolean; name: string; source: string }
-export interface DownloadHooks { signal?: AbortSignal; onProgress?: (done: number, total: number, file: string) => void }
+/** rate in bytes/s, eta in seconds (null until a rate is known) */
+export interface DownloadHooks { signal?: AbortSignal; onProgress?: (done: number, total: number, file: string, rate: number, eta: number | null) => void }
+
+/** Drops in the middle of a transfer are resumed with Range this many times before giving up. */
+const RESUME_TRIES = 4;
 
 export class InstallInputError extends Error {
   constructor(message: string) { super(message); this.name = 'InstallInputError'; }
@@ -42,20 +49,22 @@ export class InstallInputError extends Error {
 
 /** Catalogue id, URL or local path → a checked source; nothing is read or fetched yet. */
 export function resolveSource(kind: InputKind, src: string): Source {
-  const entry = Object.prototype.hasOwnProperty.call(CATALOGUE[kind], src) ? CATALOGUE[kind][src] : undefined;
-  if (entry) return urlSource(kind, entry.url, entry.file);
+  const cat = catalogue(kind);
+  const entry = Object.prototype.hasOwnProperty.call(cat, src) ? cat[src] : undefined;
+  if (entry?.bundled) return { type: 'local', kind, path: entry.bundled };
+  if (entry) return { ...urlSource(kind, urlAllowed(entry.url).href, entry.file), catalogue: true };
   if (isUrl(src)) {
     const url = urlAllowed(src).href;
-    const known = Object.values(CATALOGUE[kind]).find((e) => e.url === url);
+    const known = Object.values(cat).find((e) => e.url === url);
     return urlSource(kind, url, known?.file ?? FALLBACK_FILE[kind]);
   }
   // \\host\share and \\?\ / \\.\ device paths: a network share or a device is never an install input
   if (/^[\\/]{2}/.test(src)) throw new InstallInputError(`${kind}: network (UNC) and device paths are not accepted: ${src}`);
-  if (!path.isAbsolute(src)) throw new InstallInputError(`${kind}: give an absolute path to a file, a URL or one of ${Object.keys(CATALOGUE[kind]).join(', ')} (got ${src})`);
+  if (!path.isAbsolute(src)) throw new InstallInputError(`${kind}: give an absolute path to a file, a URL or one of ${Object.keys(cat).join(', ')} (got ${src})`);
   return { type: 'local', kind, path: path.normalize(src) };
 }
 
-function urlSource(kind: InputKind, url: string, file: string): Source {
+function urlSource(kind: InputKind, url: string, file: string): Extract<Source, { type: 'url' }> {
   // the one vocabulary a MagicLens checkpoint uses: a download must be exactly that file
   return { type: 'url', kind, url, file, ...(kind === 'vocab' ? { sha256: CLIP_VOCAB_SHA256 } : {}) };
 }
@@ -94,13 +103,42 @@ export async function downloadInput(s: Extract<Source, { type: 'url' }>, downloa
   if (!sameSource) for (const f of [dest, `${dest}.part`]) fs.rmSync(f, { force: true });
   if (sameSource && fs.existsSync(dest) && (!s.sha256 || (await verifySha256(dest, s.sha256).then(() => true, () => false)))) return { file: dest, downloaded: true, name: s.file, source: s.url };
   fs.writeFileSync(srcNote, s.url);
-  await download(s.url, dest, {
-    sha256: s.sha256,
-    maxBytes: MAX_BYTES[s.kind],
-    signal: o.signal,
-    onProgress: (done, total) => o.onProgress?.(done, total, s.file),
-  });
+  const rate = rateMeter();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await download(s.url, dest, {
+        sha256: s.sha256,
+        maxBytes: MAX_BYTES[s.kind],
+        // converting a checkpoint writes the pack (about its size) and the optimised-graph cache (again)
+        extraSpace: (total) => (s.kind === 'checkpoint' ? 2 * total : 0),
+        signal: o.signal,
+        onProgress: (done, total) => {
+          const r = rate(done);
+          o.onProgress?.(done, total, s.file, r, r > 0 && total > 0 ? (total - done) / r : null);
+        },
+      });
+      break;
+    } catch (e) {
+      if (!(e instanceof DownloadError) || e.kind !== 'truncated' || attempt >= RESUME_TRIES || o.signal?.aborted) throw e;
+      await new Promise((r) => setTimeout(r, 250 * attempt)); // the connection dropped: resume from the .part
+    }
+  }
   return { file: dest, downloaded: true, name: s.file, source: s.url };
+}
+
+/** Bytes per second over the last ~5 s of progress (a sliding window, so a resumed download's
+ *  first callback, which reports the bytes already on disk, does not count as speed). */
+function rateMeter(): (done: number) => number {
+  const samples: { t: number; done: number }[] = [];
+  return (done) => {
+    const t = performance.now();
+    if (samples.length > 0 && done < samples[samples.length - 1]!.done) samples.length = 0;
+    samples.push({ t, done });
+    while (samples.length > 2 && t - samples[0]!.t > 5000) samples.shift();
+    const first = samples[0]!;
+    const dt = (t - first.t) / 1000;
+    return dt > 0.2 ? (done - first.done) / dt : 0;
+  };
 }
 
 /** Removes a finished download and its source note (after an install, or when its content proved bad). */

@@ -6,7 +6,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { convertCheckpoint } from '../../models/ts/convert.js';
-import { checkLocalInput, downloadInput, dropDownload, InstallLock, resolveSource, type InputFile, type InputKind } from './install-inputs.js';
+import { DRIVE_HINT } from './catalogue.js';
+import { checkLocalInput, DownloadError, downloadInput, dropDownload, InstallLock, resolveSource, type InputFile, type InputKind } from './install-inputs.js';
 import { loadPack } from './pack.js';
 import { ModelRegistry } from './registry.js';
 import { MagicLensRuntime } from './runtime.js';
@@ -15,7 +16,7 @@ import type { Manifest } from '../../models/ts/pack-manifest.js';
 export { CATALOGUE, DEFAULT_CHECKPOINT_URL, DEFAULT_VOCAB_URL, KNOWN_SHA256, LARGE_CHECKPOINT_URL } from './install-inputs.js';
 
 export type InstallPhase = 'download-checkpoint' | 'download-vocab' | 'convert' | 'verify' | 'install' | 'done';
-export interface InstallProgress { phase: InstallPhase; done: number; total: number; message?: string }
+export interface InstallProgress { phase: InstallPhase; done: number; total: number; message?: string; ratePerSec?: number; etaSec?: number | null }
 
 export interface PackSummary {
   id: string;
@@ -42,16 +43,36 @@ export interface InstallOptions {
   signal?: AbortSignal;
 }
 
-function fetchInput(src: string, downloads: string, phase: InstallPhase, kind: InputKind, o: InstallOptions): Promise<InputFile> {
+async function fetchInput(src: string, downloads: string, phase: InstallPhase, kind: InputKind, o: InstallOptions): Promise<InputFile> {
   const source = resolveSource(kind, src);
   if (source.type === 'local') return checkLocalInput(kind, source.path);
-  return downloadInput(source, downloads, { signal: o.signal, onProgress: (done, total, message) => o.onProgress?.({ phase, done, total, message }) });
+  try {
+    return await downloadInput(source, downloads, {
+      signal: o.signal,
+      onProgress: (done, total, message, ratePerSec, etaSec) => o.onProgress?.({ phase, done, total, message, ratePerSec, etaSec }),
+    });
+  } catch (e) {
+    // a failed checkpoint download (other than a cancel) offers the other ways to get the file
+    if (kind !== 'checkpoint' || !(e instanceof DownloadError) || e.kind === 'cancelled') throw e;
+    throw new DownloadError(`${e.message}. ${fallbackHint(source.file)}`, e.kind);
+  }
+}
+
+/** What to do when the official download fails: the maintainers' Drive mirror, then a local file. */
+export function fallbackHint(file: string): string {
+  return `You can download ${file} from ${DRIVE_HINT} and pick the downloaded .pkl instead (Models page: "Choose the .pkl…" or drop it there; command line: magiclens model install --checkpoint /path/to/${file})`;
+}
+
+async function sha256Of(file: string): Promise<string> {
+  const h = crypto.createHash('sha256');
+  for await (const c of fs.createReadStream(file, { highWaterMark: 1 << 22 })) h.update(c as Buffer);
+  return h.digest('hex');
 }
 
 function defaultIdentity(m: Pick<Manifest, 'architecture'>, checkpointName: string): { id: string; name: string } {
   const a = m.architecture;
-  if (a.embedDim === 512 && a.visionWidth === 768 && a.visionLayers === 12 && a.patchSize === 16) return { id: 'magiclens-base', name: 'MagicLens base (CLIP ViT-B/16)' };
-  if (a.embedDim === 768 && a.visionWidth === 1024 && a.visionLayers === 24 && a.patchSize === 14) return { id: 'magiclens-large', name: 'MagicLens large (CLIP ViT-L/14)' };
+  if (a.embedDim === 512 && a.visionWidth === 768 && a.visionLayers === 12 && a.patchSize === 16) return { id: 'magiclens-base', name: 'MagicLens-B (CLIP ViT-B/16)' };
+  if (a.embedDim === 768 && a.visionWidth === 1024 && a.visionLayers === 24 && a.patchSize === 14) return { id: 'magiclens-large', name: 'MagicLens-L (CLIP ViT-L/14)' };
   const h = crypto.createHash('sha256').update(JSON.stringify(a)).update(checkpointName).digest('hex').slice(0, 8);
   return { id: `magiclens-custom-${h}`, name: `MagicLens (${checkpointName})` };
 }
@@ -97,7 +118,9 @@ async function convertAndInstall(o: InstallOptions, ck: InputFile, vocab: InputF
     });
     // name the pack after what the checkpoint turned out to be
     const ident = defaultIdentity(manifest, ck.name);
-    const final = { ...manifest, id: o.id ?? ident.id, name: o.name ?? ident.name };
+    // the checkpoint's identity, so a pack can be traced to (and checked against) what it came from
+    const checkpoint = { file: ck.name, bytes: fs.statSync(ck.file).size, sha256: await sha256Of(ck.file) };
+    const final = { ...manifest, id: o.id ?? ident.id, name: o.name ?? ident.name, checkpoint };
     fs.writeFileSync(path.join(work, 'manifest.json'), JSON.stringify(final, null, 2) + '\n');
     o.signal?.throwIfAborted();
     progress({ phase: 'verify', done: 0, total: 1, message: 'checking the converted model runs' });
