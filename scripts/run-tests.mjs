@@ -37,13 +37,12 @@ function addVitest(file) {
   totals.passed += j.numPassedTests ?? 0;
   // A test FILE that fails without a failed test (it crashed at import, or in beforeAll before any
   // test ran) counts as one failure: otherwise such a run could end "0 failed".
+  // (numFailedTestSuites also counts describe blocks, so it cannot tell a crash from a failed test.)
   const files = j.testResults ?? [];
   const crashedFiles = files.filter((f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed')).length;
-  const failedFiles = j.numFailedTestSuites ?? 0;
-  const filesWithFailedTests = files.filter((f) => (f.assertionResults ?? []).some((a) => a.status === 'failed')).length;
-  totals.failed += (j.numFailedTests ?? 0) + Math.max(crashedFiles, failedFiles - filesWithFailedTests);
+  totals.failed += (j.numFailedTests ?? 0) + crashedFiles;
   totals.skipped += (j.numPendingTests ?? 0) + (j.numTodoTests ?? 0);
-  if (j.success === false && (j.numFailedTests ?? 0) === 0 && failedFiles === 0 && crashedFiles === 0) totals.failed += 1;
+  if (j.success === false && (j.numFailedTests ?? 0) === 0 && crashedFiles === 0) totals.failed += 1;
 }
 
 // Tests that need the shared data (reference checkpoint, datasets) skip without it when run by

@@ -111,11 +111,11 @@ describe.skipIf(skip !== null)('grid at 100k photos', () => {
     // Results come a page at a time: "Show more results" appends the next page.
     await page.getByLabel('Search text').fill('boats');
     await page.keyboard.press('Enter');
-    await page.getByText('60 results').waitFor();
+    await page.locator('.view header').getByText('60 results').waitFor(); // not the live region's copy
     const grid2 = page.getByRole('grid', { name: 'Search results' });
     await grid2.evaluate((el) => (el.scrollTop = el.scrollHeight));
     await page.getByRole('button', { name: 'Show more results' }).click();
-    await page.getByText('90 results').waitFor();
+    await page.locator('.view header').getByText('90 results').waitFor();
     await grid2.evaluate((el) => (el.scrollTop = el.scrollHeight));
     await page.getByText('End of results').waitFor();
     // The footer can show a frame before the window re-renders for the new scroll position: poll.
