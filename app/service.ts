@@ -26,6 +26,7 @@ import { ScanScheduler } from './service/scans.js';
 import { readSettings } from './service/settings-store.js';
 import { albumHandlers } from './service/handlers/albums.js';
 import { folderHandlers } from './service/handlers/folders.js';
+import { sampleHandlers } from './service/handlers/samples.js';
 import { indexHandlers } from './service/handlers/index.js';
 import { modelHandlers } from './service/handlers/models.js';
 import { photoHandlers } from './service/handlers/photos.js';
@@ -104,6 +105,7 @@ function buildHandlers(e: Omit<Engine, 'handlers'>, search: SearchEngine, albums
     ...modelHandlers({ models }),
     ...settingsHandlers({ repo: stores.settingsRepo, threads, models }),
     ...libraryHandlers(e.health),
+    ...sampleHandlers({ dataDir, folders, photos, library, scans }),
   };
   return guardHandlers(handlers, e.health);
 }
@@ -124,7 +126,7 @@ function openEngine(opts: ServiceOptions, dataDir: string): Engine {
   const watch = opts.watch ?? true;
   const library = createLibrary({ stores, dataDir, indexer, albums, emit, watch, stabilityMs: opts.stabilityMs, graceMs: opts.graceMs });
   const scans = new ScanScheduler({ library, indexer });
-  const models = new ModelManager({ dataDir, db, registry, vectors, lanes, indexer, emit });
+  const models = new ModelManager({ dataDir, db, registry, vectors, lanes, indexer, emit, albums, settings, threads: opts.threads });
   const health = new LibraryHealth({ dataDir, db, stopIndexing: () => indexer.stop(), afterRepair: () => {
     markStaleForActive({ db, registry, vectors }, lanes.activeId);
     indexer.restart();
@@ -165,7 +167,7 @@ function engineService(e: Engine): EngineService {
       if (closed) return;
       closed = true;
       clearInterval(backupTimer);
-      e.models.abortInstalls();
+      await e.models.abortInstalls(); // a background re-index stops before the database closes
       await e.library.close();
       await e.indexer.stop();
       await lanes.close();

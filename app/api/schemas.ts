@@ -200,6 +200,42 @@ export const ModelInstallProgress = z.object({
   done: z.number().min(0),
   total: z.number().min(0),
   message: z.string().nullable(),
+  /** downloads: bytes per second and seconds left (null until known) */
+  ratePerSec: z.number().min(0).optional(),
+  etaSec: z.number().min(0).nullable().optional(),
+  /** on 'error': the failure class (download failures), so the UI can offer the fallback */
+  failure: z.string().optional(),
+});
+
+/** An official model the app can install (app/model/catalogue.ts). */
+export const ModelCatalogueEntry = z.object({
+  id: z.enum(['base', 'large']),
+  packId: z.string(),
+  name: z.string(),
+  backbone: z.string(),
+  file: z.string(),
+  downloadBytes: z.number(),
+  licence: z.string(),
+  ramBytes: z.number(),
+  diskBytes: z.number(),
+  /** expected indexing speed on this computer, and how it was arrived at */
+  imagesPerSec: z.number(),
+  speedBasis: z.string(),
+  installed: z.boolean(),
+  /** where a failed download can be had instead */
+  fallback: z.string(),
+});
+
+/** Re-embedding the library with a new model while search keeps using the current one. */
+export const ModelUpgrade = z.object({
+  state: z.enum(['running', 'paused', 'switched', 'cancelled']),
+  fromId: z.string().nullable(),
+  targetId: z.string(),
+  targetName: z.string(),
+  done: z.number().int().min(0),
+  total: z.number().int().min(0),
+  ratePerSec: z.number().min(0),
+  etaSec: z.number().min(0).nullable(),
 });
 
 export const ApiErrorCode = z.enum(['invalid_request', 'unknown_method', 'not_found', 'conflict', 'bad_input', 'unavailable', 'unauthorized', 'internal']);
@@ -207,6 +243,17 @@ export const ApiErrorCode = z.enum(['invalid_request', 'unknown_method', 'not_fo
 export const ApiErrorBody = z.object({ code: ApiErrorCode, message: z.string(), details: z.unknown().optional() });
 
 const Empty = z.object({}).strict().default({});
+
+/** A suggested search over the bundled sample photos: the query photo (null until indexed) + instruction. */
+export const SampleSuggestion = z.object({
+  kind: z.string(),
+  title: z.string(),
+  instruction: z.string(),
+  file: z.string(),
+  photoId: Id.nullable(),
+});
+/** The sample library: whether the app ships one, its folder in the library (null until added), suggestions. */
+export const SamplesInfo = z.object({ available: z.boolean(), folderId: Id.nullable(), photos: z.number().int().min(0), suggestions: z.array(SampleSuggestion) });
 
 /**
  * Every request: method name → params schema + result schema. Params are validated at every
@@ -278,11 +325,20 @@ export const methods = {
   },
   'models.cancelInstall': { params: z.object({ jobId: z.string() }).strict(), result: z.object({ cancelled: z.boolean() }) },
   'models.remove': { params: z.object({ id: z.string().min(1).max(200) }).strict(), result: z.object({ removed: z.boolean() }) },
+  'models.catalogue': { params: Empty, result: z.array(ModelCatalogueEntry) },
+  /** the re-embedding in progress (null when none) */
+  'models.upgrade': { params: Empty, result: ModelUpgrade.nullable() },
+  /** switch to the model being prepared now, before its index covers the library */
+  'models.switchNow': { params: Empty, result: z.object({ switched: z.boolean() }) },
 
   'library.repair': {
     params: z.object({ mode: z.enum(['auto', 'restore', 'rebuild']).default('auto') }).strict().default({ mode: 'auto' }),
     result: RepairResult,
   },
+
+  // The demo world's sample photos, copied into the data folder and added as a library folder.
+  'samples.get': { params: Empty, result: SamplesInfo },
+  'samples.add': { params: Empty, result: SamplesInfo },
 
   'settings.get': { params: Empty, result: Settings },
   'settings.set': { params: Settings.partial().strict(), result: Settings },
@@ -296,6 +352,7 @@ export const events = {
   'albums.changed': z.object({ id: Id, count: z.number().int() }),
   'models.installProgress': ModelInstallProgress,
   'models.changed': z.object({ activeId: z.string().nullable() }),
+  'models.upgrade': ModelUpgrade,
   /** Desktop only: the service process stopped and is being restarted (or was given up on). */
   'service.state': z.object({ state: z.enum(['running', 'restarting', 'stopped']), attempt: z.number().int().min(0), message: z.string().nullable() }),
 } as const;

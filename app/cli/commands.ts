@@ -6,6 +6,7 @@ import { errorsCommand } from './errors.js';
 import { foldersCommand } from './folders.js';
 import { indexCommand } from './index-folder.js';
 import { modelCommand } from './model.js';
+import { samplesCommand } from './samples.js';
 import { searchCommand, similarCommand, sketchCommand } from './search.js';
 import { serveCommand } from './serve.js';
 import { statusCommand } from './status.js';
@@ -17,6 +18,7 @@ export const COMMANDS: readonly Command[] = [
   sketchCommand,
   albumCommand,
   foldersCommand,
+  samplesCommand,
   errorsCommand,
   statusCommand,
   modelCommand,
