@@ -1,11 +1,15 @@
 // Model management: which pack is active, switching to another (re-embedding the library), installs and removal.
-import { ApiError, type EventData, type EventSink, type ModelInfo, type ValidParams } from '../api/contract.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ApiError, type EventData, type EventSink, type ModelInfo, type ModelUpgrade, type Settings, type ValidParams } from '../api/contract.js';
 import type { Indexer } from '../index/indexer.js';
+import { CATALOGUE_ENTRIES, estimateSpeed, fallbackHint } from '../model/catalogue.js';
 import { resolveSource } from '../model/install-inputs.js';
 import type { ModelRegistry, PackInfo } from '../model/registry.js';
 import type { Db } from '../store/db.js';
 import type { VectorStore } from '../store/vectors.js';
 import type { ModelLanes } from './lanes.js';
+import { dropModelVectors, ShadowIndex } from './model-upgrade.js';
 
 type InstallPhase = EventData<'models.installProgress'>['phase'];
 
@@ -46,15 +50,114 @@ export interface ModelDeps {
   registry: ModelRegistry;
   vectors: VectorStore;
   lanes: ModelLanes;
-  indexer: Pick<Indexer, 'stop' | 'restart' | 'kick'>;
+  indexer: Pick<Indexer, 'stop' | 'restart' | 'kick' | 'isRunning' | 'isPaused' | 'hasWorkLeft'>;
   emit: EventSink;
+  /** smart albums, re-scored in the new model's space once search has switched */
+  albums?: { list(): { id: number }[]; refresh(id: number): Promise<void> };
+  settings?: () => Settings;
+  threads?: number;
 }
+
+/** Which model the library is being re-embedded for, kept across restarts. */
+const UPGRADE_FILE = 'upgrade.json';
 
 export class ModelManager {
   private readonly installs = new Map<string, AbortController>();
   private jobSeq = 0;
+  private shadow: ShadowIndex | null = null;
 
-  constructor(private readonly d: ModelDeps) {}
+  constructor(private readonly d: ModelDeps) {
+    const pending = this.readUpgradeTarget();
+    // an upgrade interrupted by a restart carries on (search kept the previous model meanwhile)
+    if (pending && pending !== d.lanes.activeId && d.registry.list().some((p) => p.id === pending && !p.error)) queueMicrotask(() => void this.prepareSwitch(pending).catch(() => {}));
+  }
+
+  private get upgradeFile(): string {
+    return path.join(this.d.registry.modelsDir, UPGRADE_FILE);
+  }
+
+  private readUpgradeTarget(): string | null {
+    try {
+      const j = JSON.parse(fs.readFileSync(this.upgradeFile, 'utf8')) as { targetId?: unknown };
+      return typeof j.targetId === 'string' ? j.targetId : null;
+    } catch {
+      return null;
+    }
+  }
+
+  upgrade(): ModelUpgrade | null {
+    return this.shadow?.status() ?? null;
+  }
+
+  catalogue(): ReturnType<typeof catalogueInfos> {
+    return catalogueInfos(this.d.registry, this.d.threads ?? this.d.settings?.().threads);
+  }
+
+  /** Whether search has vectors it would lose by switching at once. */
+  private libraryIndexed(): boolean {
+    return (this.d.db.prepare(`SELECT count(*) AS n FROM photos WHERE status = 'indexed'`).get() as { n: number }).n > 0;
+  }
+
+  /**
+   * Makes `id` the model search will use: at once when nothing is indexed yet (or no model serves
+   * search), otherwise after re-embedding the library in the background with the current model
+   * still answering searches.
+   */
+  async prepareSwitch(id: string | null): Promise<void> {
+    await this.stopUpgrade();
+    const from = this.d.lanes.activeId;
+    if (id === from) return;
+    if (!id || !from || !this.libraryIndexed()) {
+      await this.switchModel(id);
+      return;
+    }
+    const info = this.d.registry.list().find((p) => p.id === id);
+    // the serving model stays the persisted choice until the switch: a restart resumes the upgrade
+    this.d.registry.setActive(from);
+    fs.writeFileSync(this.upgradeFile, JSON.stringify({ targetId: id }) + '\n');
+    const shadow = new ShadowIndex({
+      db: this.d.db, vectors: this.d.vectors, registry: this.d.registry, settings: this.d.settings, threads: this.d.threads,
+      indexerBusy: () => this.d.indexer.isRunning || this.d.indexer.hasWorkLeft(), indexerPaused: () => this.d.indexer.isPaused, emit: this.d.emit,
+    }, from, { id, name: info?.name ?? id });
+    this.shadow = shadow;
+    this.d.emit('models.changed', { activeId: from });
+    shadow.setState('running');
+    void shadow.start().then(
+      (covered) => (covered && this.shadow === shadow ? this.finishUpgrade() : undefined),
+      (err: unknown) => {
+        // the new model cannot run here: search stays on the current one
+        if (this.shadow === shadow) this.shadow = null;
+        fs.rmSync(this.upgradeFile, { force: true });
+        this.d.emit('models.installProgress', { jobId: 'upgrade', phase: 'error', done: 0, total: 0, message: `cannot re-index with ${id}: ${(err as Error).message}` });
+      },
+    );
+  }
+
+  /** Switches search to the model being prepared (covered, or forced by the user). */
+  async finishUpgrade(): Promise<boolean> {
+    const shadow = this.shadow;
+    if (!shadow) return false;
+    this.shadow = null;
+    await shadow.stop();
+    const from = shadow.fromId;
+    this.d.registry.setActive(shadow.target.id);
+    fs.rmSync(this.upgradeFile, { force: true });
+    await this.switchModel(shadow.target.id);
+    // only now, with search on the new model, do the previous model's vectors go
+    if (from && from !== shadow.target.id) dropModelVectors(this.d.db, this.d.vectors, from);
+    shadow.setState('switched');
+    for (const a of this.d.albums?.list() ?? []) await this.d.albums!.refresh(a.id).catch(() => {});
+    return true;
+  }
+
+  private async stopUpgrade(): Promise<void> {
+    const s = this.shadow;
+    this.shadow = null;
+    if (!s) return;
+    await s.stop();
+    fs.rmSync(this.upgradeFile, { force: true });
+    s.setState('cancelled');
+  }
 
   infos(): ModelInfo[] {
     return modelInfos(this.d.registry, this.d.lanes.activeId);
@@ -81,7 +184,7 @@ export class ModelManager {
     if (!info) throw new ApiError('not_found', `no model pack ${id}`);
     if (info.error) throw new ApiError('bad_input', `model pack ${id} is damaged: ${info.error}`);
     this.d.registry.setActive(id);
-    if (id !== this.d.lanes.activeId) await this.switchModel(id);
+    if (id !== this.d.lanes.activeId || this.shadow) await this.prepareSwitch(id);
     return this.infos().find((m) => m.id === id)!;
   }
 
@@ -103,8 +206,8 @@ export class ModelManager {
   }
 
   private async runInstall(jobId: string, signal: AbortSignal, { checkpoint, vocab, name }: ValidParams<'models.install'>): Promise<void> {
-    const progress = (phase: string, done: number, total: number, message: string | null) =>
-      this.d.emit('models.installProgress', { jobId, phase: phase as InstallPhase, done, total, message });
+    const progress = (phase: string, done: number, total: number, message: string | null, extra: { ratePerSec?: number; etaSec?: number | null; failure?: string } = {}) =>
+      this.d.emit('models.installProgress', { jobId, phase: phase as InstallPhase, done, total, message, ...extra });
     try {
       // Loaded on demand: the converter is only needed while installing.
       const { installOfficialModel } = await import('../model/install.js');
@@ -114,17 +217,19 @@ export class ModelManager {
         vocab,
         ...(name ? { name } : {}),
         signal,
-        onProgress: (q) => progress(q.phase, q.done, q.total, q.message ?? null),
+        onProgress: (q) => progress(q.phase, q.done, q.total, q.message ?? null, q.ratePerSec !== undefined ? { ratePerSec: q.ratePerSec, etaSec: q.etaSec ?? null } : {}),
       });
       progress('done', 1, 1, `installed ${r.id}`);
       // A newly installed real model becomes the active one unless the user chose one
       // (the registry's rule); the library is then re-embedded with it in the background.
       const next = this.d.registry.active();
       const activeId = this.d.lanes.activeId;
-      if (next !== activeId || r.id === activeId) await this.switchModel(next);
+      if (r.id === activeId) await this.switchModel(next); // re-installed in place: reopen it
+      else if (next !== activeId) await this.prepareSwitch(next);
       else this.d.emit('models.changed', { activeId });
     } catch (err) {
-      progress('error', 0, 0, (err as Error).message);
+      const kind = (err as { kind?: unknown }).kind;
+      progress('error', 0, 0, (err as Error).message, typeof kind === 'string' ? { failure: kind } : {});
     }
   }
 
@@ -144,13 +249,28 @@ export class ModelManager {
     } catch (err) {
       throw new ApiError('bad_input', (err as Error).message);
     }
-    if (id === this.d.lanes.activeId) await this.switchModel(this.d.registry.active());
+    if (this.shadow?.target.id === id) await this.stopUpgrade();
+    if (id === this.d.lanes.activeId) await this.prepareSwitch(this.d.registry.active());
     else this.d.emit('models.changed', { activeId: this.d.lanes.activeId });
     return { removed: true };
   }
 
-  /** Aborts every running install (on close). */
-  abortInstalls(): void {
+  /** Aborts every running install and pauses a running upgrade (on close; it resumes on restart). */
+  abortInstalls(): Promise<void> {
     for (const ac of this.installs.values()) ac.abort();
+    const s = this.shadow;
+    this.shadow = null;
+    return s ? s.stop() : Promise.resolve();
   }
+}
+
+export function catalogueInfos(registry: ModelRegistry, threads?: number) {
+  const installed = new Set(registry.list().filter((p) => !p.error).map((p) => p.id));
+  return CATALOGUE_ENTRIES.map((e) => {
+    const speed = estimateSpeed(e, threads);
+    return {
+      ...e, imagesPerSec: speed.imagesPerSec, speedBasis: speed.basis, installed: installed.has(e.packId),
+      fallback: fallbackHint(e.file),
+    };
+  });
 }
