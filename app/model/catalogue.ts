@@ -12,6 +12,11 @@ export const OFFICIAL_BASE_URL = 'https://storage.googleapis.com/gresearch/magic
 export const BASE_URL_ENV = 'MAGICLENS_MODEL_BASE_URL';
 export const DRIVE_HINT = 'the Google Drive folder linked from https://github.com/google-deepmind/magiclens (README, "Model checkpoints")';
 
+/** What to do when the official download fails: the maintainers' Drive mirror, then a local file. */
+export function fallbackHint(file: string): string {
+  return `You can download ${file} from ${DRIVE_HINT} and pick the downloaded .pkl instead (Models page: "Choose the .pkl…" or drop it there; command line: magiclens model install --checkpoint /path/to/${file})`;
+}
+
 /** openai/CLIP's bpe_simple_vocab_16e6.txt.gz (MIT), bundled under models/vocab. */
 export const CLIP_VOCAB_FILE = 'bpe_simple_vocab_16e6.txt.gz';
 export const CLIP_VOCAB_SHA256 = '924691ac288e54409236115652ad4aa250f48203de50a9e4722a6ecd48d6804a';
@@ -84,4 +89,14 @@ export interface SpeedEstimate { imagesPerSec: number; threads: number; basis: s
 export function estimateSpeed(e: CatalogueEntry, threads = Math.max(1, os.availableParallelism() - 1)): SpeedEstimate {
   const imagesPerSec = (EFFECTIVE_GFLOPS_PER_CORE * threads) / e.gflopsPerImage;
   return { imagesPerSec, threads, basis: `estimate: ${e.gflopsPerImage} GFLOPs per image at ~${EFFECTIVE_GFLOPS_PER_CORE} GFLOP/s per CPU thread (measured for base on 2 cores), ${threads} threads` };
+}
+
+export interface CatalogueInfo extends CatalogueEntry { imagesPerSec: number; speedBasis: string; installed: boolean; fallback: string }
+
+/** The catalogue as shown to the user: each entry with its speed estimate and whether it is installed. */
+export function catalogueInfos(installedPackIds: ReadonlySet<string>, threads?: number): CatalogueInfo[] {
+  return CATALOGUE_ENTRIES.map((e) => {
+    const speed = estimateSpeed(e, threads);
+    return { ...e, imagesPerSec: speed.imagesPerSec, speedBasis: speed.basis, installed: installedPackIds.has(e.packId), fallback: fallbackHint(e.file) };
+  });
 }

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { sharedDir } from '../paths.js';
+import { catalogueInfos, DRIVE_HINT } from './catalogue.js';
 import { isUrl } from './download.js';
 import { CATALOGUE, DEFAULT_CHECKPOINT_URL, DEFAULT_VOCAB_URL, installOfficialModel, type InstallProgress } from './install.js';
 import { GraphCache, graphCacheDir } from './graph-cache.js';
@@ -18,9 +19,11 @@ export interface ModelCommandIO {
 }
 
 const USAGE = `usage: magiclens model <command>
-  install [--checkpoint base|large|URL|PATH] [--vocab clip|URL|PATH] [--name NAME] [--id ID] [--preprocessing squash|center-crop] [--fp16]
+  catalogue          the official models: download size, licence, RAM and disk, expected speed here
+  install [base|large|PATH] [--checkpoint base|large|URL|PATH] [--vocab clip|URL|PATH] [--name NAME] [--id ID] [--preprocessing squash|center-crop] [--fp16]
           defaults: base = ${DEFAULT_CHECKPOINT_URL}
-                    clip = ${DEFAULT_VOCAB_URL}
+                    clip = the CLIP vocabulary bundled with the app (else ${DEFAULT_VOCAB_URL})
+          if the download fails: get the .pkl from ${DRIVE_HINT} and give its path
           URLs must be https (plain http only on this computer); the downloaded file's name is set by the app
   list
   verify [--golden DIR] [--provider cuda|dml|coreml|cpu] [--id ID]
@@ -29,6 +32,10 @@ const USAGE = `usage: magiclens model <command>
   activate ID
   remove ID
 `;
+
+function gb(n: number): string {
+  return `${(n / 1e9).toFixed(1)} GB`;
+}
 
 function mib(n: number): string {
   return `${(n / 2 ** 20).toFixed(1)} MiB`;
@@ -47,7 +54,8 @@ function progressPrinter(err: NodeJS.WritableStream): (p: InstallProgress) => vo
   return (p) => {
     const now = Date.now();
     const pct = p.total > 0 ? ` ${Math.floor((100 * p.done) / p.total)}%` : '';
-    const sizes = p.phase.startsWith('download') ? ` (${mib(p.done)}${p.total ? ` of ${mib(p.total)}` : ''})` : '';
+    const rate = p.ratePerSec ? `, ${mib(p.ratePerSec)}/s${p.etaSec != null ? `, about ${Math.ceil(p.etaSec)} s left` : ''}` : '';
+    const sizes = p.phase.startsWith('download') ? ` (${mib(p.done)}${p.total ? ` of ${mib(p.total)}` : ''}${rate})` : '';
     const line = `${p.phase}${pct}${sizes}${p.message ? ` ${p.message}` : ''}`;
     if (line !== last && (now - lastT > 500 || p.done === p.total || !p.phase.startsWith('download'))) {
       err.write(line + '\n');
@@ -57,32 +65,42 @@ function progressPrinter(err: NodeJS.WritableStream): (p: InstallProgress) => vo
   };
 }
 
+async function installCommand(rest: string[], io: ModelCommandIO, emit: (obj: unknown, text: string) => void): Promise<void> {
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { checkpoint: { type: 'string' }, vocab: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, preprocessing: { type: 'string' }, fp16: { type: 'boolean' } } });
+  // `model install base|large|PATH` is the short form of --checkpoint
+  values.checkpoint ??= positionals[0];
+  const pre = values.preprocessing;
+  if (pre !== undefined && pre !== 'squash' && pre !== 'center-crop') throw new Error('--preprocessing must be squash or center-crop');
+  const ac = new AbortController();
+  const onSig = () => ac.abort();
+  process.once('SIGINT', onSig);
+  try {
+    const s = await installOfficialModel({
+      dataDir: io.dataDir,
+      checkpoint: cliInput(values.checkpoint, 'checkpoint', 'base'),
+      vocab: cliInput(values.vocab, 'vocab', 'clip'),
+      name: values.name, id: values.id, preprocessing: pre, fp16: values.fp16 ?? false,
+      onProgress: io.json ? undefined : progressPrinter(io.err),
+      signal: ac.signal,
+    });
+    emit(s, `installed ${s.id} (${s.name}): ${mib(s.bytes)}, dim ${s.embedDim}, image ${s.imageSize}px, runs on ${s.provider}, ${s.seconds.toFixed(1)} s\n`);
+  } finally {
+    process.off('SIGINT', onSig);
+  }
+}
+
 export async function runModelCommand(args: string[], io: ModelCommandIO): Promise<number> {
   const [cmd, ...rest] = args;
   const registry = new ModelRegistry(io.dataDir);
   const emit = (obj: unknown, text: string) => io.out.write(io.json ? JSON.stringify(obj) + '\n' : text);
   try {
     switch (cmd) {
-      case 'install': {
-        const { values } = parseArgs({ args: rest, options: { checkpoint: { type: 'string' }, vocab: { type: 'string' }, name: { type: 'string' }, id: { type: 'string' }, preprocessing: { type: 'string' }, fp16: { type: 'boolean' } } });
-        const pre = values.preprocessing;
-        if (pre !== undefined && pre !== 'squash' && pre !== 'center-crop') throw new Error('--preprocessing must be squash or center-crop');
-        const ac = new AbortController();
-        const onSig = () => ac.abort();
-        process.once('SIGINT', onSig);
-        try {
-          const s = await installOfficialModel({
-            dataDir: io.dataDir,
-            checkpoint: cliInput(values.checkpoint, 'checkpoint', 'base'),
-            vocab: cliInput(values.vocab, 'vocab', 'clip'),
-            name: values.name, id: values.id, preprocessing: pre, fp16: values.fp16 ?? false,
-            onProgress: io.json ? undefined : progressPrinter(io.err),
-            signal: ac.signal,
-          });
-          emit(s, `installed ${s.id} (${s.name}): ${mib(s.bytes)}, dim ${s.embedDim}, image ${s.imageSize}px, runs on ${s.provider}, ${s.seconds.toFixed(1)} s\n`);
-        } finally {
-          process.off('SIGINT', onSig);
-        }
+      case 'install':
+        await installCommand(rest, io, emit);
+        return 0;
+      case 'catalogue': {
+        const entries = catalogueInfos(new Set(registry.list().filter((p) => !p.error).map((p) => p.id)));
+        emit(entries, entries.map((e) => `${e.id.padEnd(6)} ${e.name} (${e.backbone})${e.installed ? ' [installed]' : ''}\n  download ${gb(e.downloadBytes)}, needs ${gb(e.ramBytes)} RAM and ${gb(e.diskBytes)} free disk; ${e.licence}\n  about ${e.imagesPerSec.toFixed(1)} photos/s here (${e.speedBasis})\n`).join(''));
         return 0;
       }
       case 'list': {

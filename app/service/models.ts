@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ApiError, type EventData, type EventSink, type ModelInfo, type ModelUpgrade, type Settings, type ValidParams } from '../api/contract.js';
 import type { Indexer } from '../index/indexer.js';
-import { CATALOGUE_ENTRIES, estimateSpeed, fallbackHint } from '../model/catalogue.js';
+import { catalogueInfos, type CatalogueInfo } from '../model/catalogue.js';
 import { resolveSource } from '../model/install-inputs.js';
 import type { ModelRegistry, PackInfo } from '../model/registry.js';
 import type { Db } from '../store/db.js';
@@ -89,8 +89,9 @@ export class ModelManager {
     return this.shadow?.status() ?? null;
   }
 
-  catalogue(): ReturnType<typeof catalogueInfos> {
-    return catalogueInfos(this.d.registry, this.d.threads ?? this.d.settings?.().threads);
+  catalogue(): CatalogueInfo[] {
+    const installed = new Set(this.d.registry.list().filter((p) => !p.error).map((p) => p.id));
+    return catalogueInfos(installed, this.d.threads ?? this.d.settings?.().threads);
   }
 
   /** Whether search has vectors it would lose by switching at once. */
@@ -264,13 +265,3 @@ export class ModelManager {
   }
 }
 
-export function catalogueInfos(registry: ModelRegistry, threads?: number) {
-  const installed = new Set(registry.list().filter((p) => !p.error).map((p) => p.id));
-  return CATALOGUE_ENTRIES.map((e) => {
-    const speed = estimateSpeed(e, threads);
-    return {
-      ...e, imagesPerSec: speed.imagesPerSec, speedBasis: speed.basis, installed: installed.has(e.packId),
-      fallback: fallbackHint(e.file),
-    };
-  });
-}
