@@ -1,7 +1,10 @@
 /// <reference lib="dom" />
-// The bundled demo pack through the UI, as a new user meets it: held-out pictures of the demo
-// world (rendered at test time by models/python, never trained on) in a folder, a composed search
-// from right-click → Find related… + the mined instruction, and the correct answer near the top.
+// The bundled demo pack through the UI, as a new user meets it:
+// - the welcome screen's "Try it on sample photos" → the sample library is copied into the data folder
+//   and indexed → each suggested search (query photo + instruction) ranks its expected photo first;
+// - held-out pictures of the demo world (the gate pages of models/README.md: rendered at test time by
+//   models/python, never trained on or selected on) in a folder, composed searches from right-click →
+//   Find related… + the mined instruction, the correct answer at the top.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_ROOT, BUNDLED_PACKS_DIR } from '../../app/paths.js';
 import { startServer, type RunningServer } from '../../app/server.js';
 import { createService, type EngineService } from '../../app/service.js';
+import { BUNDLED_SAMPLES_DIR } from '../../app/service/handlers/samples.js';
 import { ARTIFACTS, buildRenderer, CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from './harness.js';
 
 const PYTHON = process.env.MAGICLENS_PYTHON ?? '/usr/bin/python3';
@@ -41,7 +45,7 @@ describe.skipIf(skip !== null)('the demo model in the UI', () => {
   beforeAll(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ml-e2e-demo-'));
     photos = path.join(tmp, 'Demo world');
-    execFileSync(PYTHON, [path.join(APP_ROOT, 'models', 'python', 'make_heldout.py'), photos, '--pages', '10'], { stdio: 'pipe' });
+    execFileSync(PYTHON, [path.join(APP_ROOT, 'models', 'python', 'make_heldout.py'), photos, '--first', '1000', '--pages', '10'], { stdio: 'pipe' });
     held = JSON.parse(fs.readFileSync(path.join(photos, 'queries.json'), 'utf8')) as Held;
     fs.rmSync(path.join(photos, 'queries.json'));
     // The default bundled packs: a fresh data dir uses the demo model, as `npm start` does.
@@ -67,8 +71,9 @@ describe.skipIf(skip !== null)('the demo model in the UI', () => {
       await page.getByRole('button', { name: 'Models' }).click();
       await expect(page.locator('.model.active .badge.demo').count()).resolves.toBe(1);
       await page.getByRole('button', { name: /All photos/ }).click();
+      let hitsAt1 = 0;
       let hitsInTop5 = 0;
-      const tried = held.queries.slice(0, 4);
+      const tried = held.queries.slice(0, 8);
       for (const [i, q] of tried.entries()) {
         await page.getByRole('button', { name: /All photos/ }).click();
         await page.getByLabel('Sort photos').selectOption('name');
@@ -81,11 +86,72 @@ describe.skipIf(skip !== null)('the demo model in the UI', () => {
         await page.getByText(`“${q.instruction}”`).first().waitFor();
         await expect.poll(() => page.locator('.tile').count(), { timeout: 20_000 }).toBeGreaterThan(4);
         const top = (await page.locator('.tile').evaluateAll((els) => els.slice(0, 5).map((e) => e.getAttribute('data-name')))) as string[]; // (a scored tile's name also carries its score)
+        if (q.positives.includes(top[0]!)) hitsAt1++;
         if (top.some((n) => q.positives.includes(n))) hitsInTop5++;
         if (i === 0) await page.screenshot({ path: path.join(ARTIFACTS, 'demo-compose.png') });
       }
-      console.log(`demo pack in the UI: a correct picture in the top 5 for ${hitsInTop5}/${tried.length} composed queries`);
-      expect(hitsInTop5).toBeGreaterThanOrEqual(Math.ceil(tried.length / 2));
+      // Measured through the UI with the committed pack: 8/8 first, 8/8 in the top 5 (on all 83 gate
+      // queries through the API: R@1 0.831, R@5 1.000; models/README.md "Gates"). One query of margin.
+      console.log(`demo pack in the UI: the correct picture first for ${hitsAt1}/${tried.length} composed queries, in the top 5 for ${hitsInTop5}/${tried.length}`);
+      expect(hitsAt1).toBeGreaterThanOrEqual(tried.length - 1);
+      expect(hitsInTop5).toBeGreaterThanOrEqual(tried.length - 1);
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+interface SamplesManifest {
+  suggestions: { kind: string; instruction: string; query: string; expected: string[] }[];
+}
+
+describe.skipIf(skip !== null || !fs.existsSync(path.join(BUNDLED_SAMPLES_DIR, 'samples.json')))('sample photos from the welcome screen', () => {
+  let tmp: string;
+  let svc: EngineService;
+  let server: RunningServer;
+  const manifest = JSON.parse(fs.readFileSync(path.join(BUNDLED_SAMPLES_DIR, 'samples.json'), 'utf8')) as SamplesManifest;
+
+  beforeAll(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ml-e2e-samples-'));
+    svc = await createService({ dataDir: path.join(tmp, 'data'), watch: false, threads: 2 });
+    server = await startServer({ service: svc, staticDir: await buildRenderer() });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await svc?.close();
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('welcome → "Try it on sample photos" → each suggested search ranks its expected photo first', async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1360, height: 860 }, colorScheme: 'dark' });
+      page.setDefaultTimeout(30_000);
+      await page.goto(server.url);
+      await page.getByRole('heading', { name: 'Welcome to MagicLens' }).waitFor();
+      await page.screenshot({ path: path.join(ARTIFACTS, 'samples-welcome.png') });
+      await page.getByRole('button', { name: 'Try it on sample photos' }).click();
+      await page.getByTestId('progress').and(page.locator('[data-state="idle"]')).waitFor({ timeout: 90_000 });
+      const chips = page.getByRole('group', { name: 'Suggested searches' }).getByRole('button');
+      await expect.poll(() => chips.count(), { timeout: 20_000 }).toBe(manifest.suggestions.length);
+      // Each chip shows its query photo once it is indexed.
+      await expect.poll(() => page.locator('[data-testid="sample-search"] img').count(), { timeout: 20_000 }).toBe(manifest.suggestions.length);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'samples-added.png') });
+      // The copies live in the data folder, not beside the app's bundled originals.
+      const folders = await svc.handlers['folders.list']({});
+      expect(folders.map((f) => f.path)).toEqual([fs.realpathSync(path.join(tmp, 'data', 'samples'))]);
+      expect(folders[0]!.photoCount).toBe(fs.readdirSync(path.join(BUNDLED_SAMPLES_DIR, 'photos')).length);
+
+      for (const [i, s] of manifest.suggestions.entries()) {
+        await page.getByRole('button', { name: /All photos/ }).click();
+        await page.getByRole('group', { name: 'Suggested searches' }).getByRole('button').nth(i).click();
+        await page.getByText(`“${s.instruction}”`).first().waitFor();
+        await expect.poll(() => page.locator('.tile').count(), { timeout: 20_000 }).toBeGreaterThan(1);
+        await expect(page.getByLabel('Instruction').inputValue()).resolves.toBe(s.instruction);
+        const first = await page.locator('.tile').first().getAttribute('data-name');
+        expect(s.expected, `${s.kind}: ${s.query} + "${s.instruction}"`).toContain(first);
+        if (i === 0) await page.screenshot({ path: path.join(ARTIFACTS, 'samples-search.png') });
+      }
     } finally {
       await browser.close();
     }
