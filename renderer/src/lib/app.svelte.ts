@@ -1,5 +1,5 @@
 // Application state (Svelte 5 runes) and the actions views call. One instance per window.
-import type { Album, AlbumQuery, Folder, IndexProgress, ModelInfo, ModelInstallProgress, Photo, SearchResult, Settings, Status } from '../../../app/api/contract.js';
+import type { Album, AlbumQuery, Folder, IndexProgress, ModelInfo, ModelInstallProgress, ModelUpgrade, Photo, SearchResult, Settings, Status } from '../../../app/api/contract.js';
 import type { Client } from './api.js';
 import { ArraySource, PagedSource, type GridItem, type GridSource } from './sources.svelte.js';
 
@@ -50,6 +50,8 @@ export class AppState {
   settings = $state<Settings | null>(null);
   models = $state<ModelInfo[]>([]);
   installs = $state<Record<string, ModelInstallProgress>>({});
+  /** the background re-index for a new model (issue 11), null when none */
+  upgrade = $state<ModelUpgrade | null>(null);
   connected = $state(true);
   ready = $state(false);
   fatal = $state<string | null>(null);
@@ -146,6 +148,9 @@ export class AppState {
       this.installs = { ...this.installs, [p.jobId]: p };
       if (p.phase === 'done') void this.loadModels();
     });
+    c.on('models.upgrade', (u) => {
+      this.upgrade = u;
+    });
     c.on('models.changed', () => {
       void this.loadModels();
       void this.loadStatus();
@@ -180,7 +185,9 @@ export class AppState {
     this.settings = await this.client.call('settings.get', {});
   }
   async loadModels(): Promise<void> {
-    this.models = await this.client.call('models.list', {});
+    const [models, upgrade] = await Promise.all([this.client.call('models.list', {}), this.client.call('models.upgrade', {})]);
+    this.models = models;
+    if (upgrade || this.upgrade?.state === 'running' || this.upgrade?.state === 'paused') this.upgrade = upgrade;
   }
 
   notify(message: string, kind: 'info' | 'error' = 'info'): void {
