@@ -53,6 +53,7 @@ export const Photo = z.object({
   format: z.string().nullable(),
   status: PhotoStatus,
   error: z.string().nullable(),
+  favourite: z.boolean().optional(),
 });
 
 export const Folder = z.object({
@@ -89,6 +90,18 @@ const Base64 = z
  */
 export const PhotoRef = z.union([z.object({ id: Id }).strict(), z.object({ bytes: Base64, name: z.string().max(255).optional() }).strict()]);
 
+/** A set of photos chosen in the UI (a selection, up to a whole large library). */
+const PhotoIds = z.array(Id).min(1).max(200_000);
+
+export const ExportResult = z.object({
+  dest: z.string(),
+  copied: z.number().int(),
+  /** copies that got another name because the folder already had a file by that name */
+  renamed: z.number().int(),
+  /** photos whose file is gone (or no longer in the library) */
+  missing: z.number().int(),
+});
+
 const Page = { offset: Offset, limit: Limit, filters: SearchFilters };
 
 export const SearchHit = z.object({ photo: Photo, score: z.number() });
@@ -119,8 +132,10 @@ export const AlbumRule = z.discriminatedUnion('kind', [
 export const Album = z.object({
   id: Id,
   name: z.string(),
-  query: AlbumQuery,
-  rule: AlbumRule,
+  /** 'manual': photos the user put there (no query, no rule); absent or 'smart': a saved search */
+  kind: z.enum(['smart', 'manual']).optional(),
+  query: AlbumQuery.nullable(),
+  rule: AlbumRule.nullable(),
   filters: SearchFilters,
   count: z.number().int().min(0),
   coverPhotoId: Id.nullable(),
@@ -271,12 +286,20 @@ export const methods = {
   'photos.list': {
     params: z
       // hideErrors: only readable photos (the grid); files that could not be read are listed by photos.errors.
-      .object({ offset: Offset, limit: Limit, folderId: Id.optional(), sort: z.enum(['date-desc', 'date-asc', 'name']).default('date-desc'), hideErrors: z.boolean().optional() })
+      // favourites: only photos marked as favourites.
+      .object({ offset: Offset, limit: Limit, folderId: Id.optional(), sort: z.enum(['date-desc', 'date-asc', 'name']).default('date-desc'), hideErrors: z.boolean().optional(), favourites: z.boolean().optional() })
       .strict()
       .default({ offset: 0, limit: 60, sort: 'date-desc' }),
     result: z.object({ items: z.array(Photo), total: z.number().int() }),
   },
   'photos.get': { params: z.object({ id: Id }).strict(), result: Photo },
+  'photos.setFavourite': { params: z.object({ ids: PhotoIds, favourite: z.boolean() }).strict(), result: z.object({ changed: z.number().int() }) },
+  /**
+   * Copies photos into a folder the user named (created if missing). Originals are only read:
+   * never moved or modified; an existing file of the same name is never overwritten (the copy
+   * gets " (2)"…). A typed "~/…" means the home folder; relative paths are refused.
+   */
+  'photos.export': { params: z.object({ ids: PhotoIds, dest: FsPath }).strict(), result: ExportResult },
   'photos.errors': {
     params: z.object({ offset: Offset, limit: Limit }).strict().default({ offset: 0, limit: 60 }),
     result: z.object({ items: z.array(Photo), total: z.number().int() }),
@@ -309,6 +332,15 @@ export const methods = {
     params: z.object({ id: Id, name: z.string().trim().min(1).max(200).optional(), rule: AlbumRule.optional(), filters: SearchFilters.optional() }).strict(),
     result: Album,
   },
+  /** A manual album: photos the user puts there (optionally some at once). */
+  'albums.createManual': {
+    params: z.object({ name: z.string().trim().min(1).max(200), photoIds: z.array(Id).max(200_000).default([]) }).strict(),
+    result: Album,
+  },
+  'albums.addPhotos': { params: z.object({ id: Id, photoIds: PhotoIds }).strict(), result: z.object({ changed: z.number().int(), album: Album }) },
+  'albums.removePhotos': { params: z.object({ id: Id, photoIds: PhotoIds }).strict(), result: z.object({ changed: z.number().int(), album: Album }) },
+  /** A manual album holding a smart album's current photos (the smart album stays). */
+  'albums.freeze': { params: z.object({ id: Id, name: z.string().trim().min(1).max(200).optional() }).strict(), result: Album },
   'albums.delete': { params: z.object({ id: Id }).strict(), result: z.object({ deleted: z.boolean() }) },
 
   'index.progress': { params: Empty, result: IndexProgress },

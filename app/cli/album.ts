@@ -8,7 +8,7 @@ async function list(ctx: CliContext, svc: EngineService): Promise<number> {
   const albums = await call(svc, 'albums.list', {});
   ctx.print(albums, () => {
     if (albums.length === 0) ctx.io.out.write('no albums\n');
-    for (const a of albums) ctx.io.out.write(`#${a.id}  ${a.name}  (${a.count} photos; ${a.rule.kind === 'topN' ? `top ${a.rule.n}` : `within ${a.rule.margin} of best, max ${a.rule.max}`})\n`);
+    for (const a of albums) ctx.io.out.write(`#${a.id}  ${a.name}  (${a.count} photos; ${!a.rule ? 'manual' : a.rule.kind === 'topN' ? `top ${a.rule.n}` : `within ${a.rule.margin} of best, max ${a.rule.max}`})\n`);
   });
   return 0;
 }

@@ -3,6 +3,8 @@
 // newly indexed photos are only scored against each album's stored vector (inside the indexer's
 // batch transaction, so membership and embeddings commit together); deletions trigger a full
 // re-rank of the albums they touched (one KNN each, milliseconds).
+// Manual albums (and favourites' cousins: photos the user put in an album) are never ranked: they
+// hold exactly the photos added, until removed or deleted from the library.
 import { ApiError, type Album, type AlbumQuery, type AlbumRule, type SearchFilters, type SearchHit } from '../api/contract.js';
 import type { AlbumRepo, AlbumRow } from '../store/albums.js';
 import type { PhotoRepo } from '../store/photos.js';
@@ -44,6 +46,7 @@ export class AlbumEngine {
     return {
       id: a.id,
       name: a.name,
+      kind: a.kind,
       query: a.query,
       rule: a.rule,
       filters: a.filters,
@@ -68,7 +71,9 @@ export class AlbumEngine {
   }
 
   async update(p: { id: number; name?: string; rule?: AlbumRule; filters?: SearchFilters }): Promise<Album> {
-    if (!this.albums.get(p.id)) throw new ApiError('not_found', `no album ${p.id}`);
+    const cur = this.albums.get(p.id);
+    if (!cur) throw new ApiError('not_found', `no album ${p.id}`);
+    if (cur.kind === 'manual' && (p.rule || p.filters)) throw new ApiError('bad_input', `album ${p.id} is a manual album: it has no rule or filters, only a name`);
     this.albums.update(p.id, p);
     if (p.rule || p.filters) await this.refresh(p.id);
     return this.toAlbum(this.albums.get(p.id)!);
@@ -81,7 +86,7 @@ export class AlbumEngine {
   async get(id: number, offset: number, limit: number): Promise<{ album: Album; hits: SearchHit[]; hasMore: boolean }> {
     let a = this.albums.get(id);
     if (!a) throw new ApiError('not_found', `no album ${id}`);
-    if (a.modelId !== (await this.search.modelId())) {
+    if (a.kind === 'smart' && a.modelId !== (await this.search.modelId())) {
       await this.refresh(id); // the active model changed since: re-resolve in its space
       a = this.albums.get(id)!;
     }
@@ -100,6 +105,10 @@ export class AlbumEngine {
   async refresh(id: number): Promise<void> {
     const a = this.albums.get(id);
     if (!a) return;
+    if (a.kind === 'manual' || !a.query || !a.rule) {
+      this.emit(id, this.albums.count(id)); // nothing to rank: only its count may have changed
+      return;
+    }
     const modelId = await this.search.modelId();
     let vec = a.queryVec;
     if (!vec || a.modelId !== modelId) {
@@ -114,11 +123,42 @@ export class AlbumEngine {
       this.albums.setQueryVec(id, modelId, vec);
     }
     const { key } = await this.laneKey();
-    const exclude = queryPhotoId(a.query);
-    const scored = (await this.search.knn(key, spaceOf(a.query), vec, ruleLimit(a.rule) + 1, a.filters)).filter((s) => s.id !== exclude);
-    const members = applyRule(a.rule, scored);
+    const { query, rule } = a;
+    const exclude = queryPhotoId(query);
+    const scored = (await this.search.knn(key, spaceOf(query), vec, ruleLimit(rule) + 1, a.filters)).filter((s) => s.id !== exclude);
+    const members = applyRule(rule, scored);
     this.albums.setMembers(id, members);
     this.emit(id, members.length);
+  }
+
+  createManual(name: string, photoIds: readonly number[]): Album {
+    const id = this.albums.insertManual(name);
+    if (photoIds.length > 0) this.albums.addMembers(id, photoIds);
+    return this.toAlbum(this.albums.get(id)!);
+  }
+
+  /** Adds or removes photos of a manual album; returns how many changed and the album after. */
+  editManual(id: number, photoIds: readonly number[], op: 'add' | 'remove'): { changed: number; album: Album } {
+    const a = this.albums.get(id);
+    if (!a) throw new ApiError('not_found', `no album ${id}`);
+    if (a.kind !== 'manual') throw new ApiError('bad_input', `“${a.name}” is a smart album: its photos follow its search (freeze it into a manual album to choose them by hand)`);
+    const changed = op === 'add' ? this.albums.addMembers(id, photoIds) : this.albums.removeMembers(id, photoIds);
+    const album = this.toAlbum(this.albums.get(id)!);
+    if (changed > 0) this.emit(id, album.count);
+    return { changed, album };
+  }
+
+  /** A manual album with a smart album's photos as they are now, best match first. */
+  freeze(id: number, name?: string): Album {
+    const a = this.albums.get(id);
+    if (!a) throw new ApiError('not_found', `no album ${id}`);
+    if (a.kind === 'manual') throw new ApiError('bad_input', `“${a.name}” is already a manual album`);
+    const members = this.albums.allMembers(id);
+    const newId = this.albums.insertManual(name ?? `${a.name} (fixed)`);
+    // Added in reverse rank order, one millisecond apart, so "newest added first" keeps the ranking.
+    const base = Date.now() - members.length;
+    this.albums.setMembers(newId, members.map((m, i) => ({ id: m.id, score: base + (members.length - i) })));
+    return this.toAlbum(this.albums.get(newId)!);
   }
 
   private async laneKey(): Promise<{ key: number }> {
@@ -135,7 +175,8 @@ export class AlbumEngine {
     if (items.length === 0) return changed;
     const rows = this.photos.byIds(items.map((i) => i.id));
     for (const a of this.albums.all()) {
-      if (!a.queryVec || a.modelId !== modelId) continue;
+      if (a.kind === 'manual' || !a.query || !a.rule || !a.queryVec || a.modelId !== modelId) continue;
+      const { rule } = a;
       const space = spaceOf(a.query);
       const exclude = queryPhotoId(a.query);
       const added: Scored[] = [];
@@ -146,7 +187,7 @@ export class AlbumEngine {
       }
       if (added.length === 0) continue;
       const before = this.albums.allMembers(a.id);
-      const after = mergeMembers(a.rule, before, added);
+      const after = mergeMembers(rule, before, added);
       if (sameMembers(before, after)) continue;
       this.albums.setMembers(a.id, after);
       changed.push({ id: a.id, count: after.length });

@@ -1,5 +1,7 @@
 // Smart albums: the saved query (and the query vector it resolved to, per model) plus scored
 // membership rows, so the album view is a plain indexed read and new photos only need scoring.
+// Manual albums (kind 'manual') have no query or rule; their rows' score is the time the photo
+// was added, so they read newest-added first through the same index.
 import type { AlbumQuery, AlbumRule, SearchFilters } from '../api/contract.js';
 import { stmt, type Db } from './db.js';
 import { asFloat32 } from './vectors.js';
@@ -7,8 +9,10 @@ import { asFloat32 } from './vectors.js';
 export interface AlbumRow {
   id: number;
   name: string;
-  query: AlbumQuery;
-  rule: AlbumRule;
+  kind: 'smart' | 'manual';
+  /** null for a manual album */
+  query: AlbumQuery | null;
+  rule: AlbumRule | null;
   filters: SearchFilters;
   modelId: string | null;
   queryVec: Float32Array | null;
@@ -19,6 +23,7 @@ export interface AlbumRow {
 interface Raw {
   id: number;
   name: string;
+  kind: 'smart' | 'manual';
   query_json: string;
   rule_json: string;
   filters_json: string;
@@ -32,8 +37,9 @@ function fromRaw(r: Raw): AlbumRow {
   return {
     id: r.id,
     name: r.name,
-    query: JSON.parse(r.query_json) as AlbumQuery,
-    rule: JSON.parse(r.rule_json) as AlbumRule,
+    kind: r.kind,
+    query: JSON.parse(r.query_json) as AlbumQuery | null,
+    rule: JSON.parse(r.rule_json) as AlbumRule | null,
     filters: JSON.parse(r.filters_json) as SearchFilters,
     modelId: r.model_id,
     queryVec: r.query_vec ? asFloat32(r.query_vec) : null,
@@ -59,7 +65,31 @@ export class AlbumRepo {
         .run(a.name, JSON.stringify(a.query), JSON.stringify(a.rule), JSON.stringify(a.filters), now, now).lastInsertRowid,
     );
   }
+  insertManual(name: string): number {
+    const now = Date.now();
+    return Number(
+      stmt(this.db, `INSERT INTO albums (name, kind, query_json, rule_json, filters_json, created_at, updated_at) VALUES (?, 'manual', 'null', 'null', '{}', ?, ?)`)
+        .run(name, now, now).lastInsertRowid,
+    );
+  }
+  /** Adds photos to a manual album (ids not in the library are skipped); returns how many were new. */
+  addMembers(id: number, photoIds: readonly number[]): number {
+    return this.db.transaction(() => {
+      const n = stmt(this.db, 'INSERT OR IGNORE INTO album_photos (album_id, photo_id, score) SELECT ?, id, ? FROM photos WHERE id IN (SELECT value FROM json_each(?))')
+        .run(id, Date.now(), JSON.stringify(photoIds)).changes;
+      if (n > 0) stmt(this.db, 'UPDATE albums SET updated_at = ? WHERE id = ?').run(Date.now(), id);
+      return n;
+    })();
+  }
+  removeMembers(id: number, photoIds: readonly number[]): number {
+    return this.db.transaction(() => {
+      const n = stmt(this.db, 'DELETE FROM album_photos WHERE album_id = ? AND photo_id IN (SELECT value FROM json_each(?))').run(id, JSON.stringify(photoIds)).changes;
+      if (n > 0) stmt(this.db, 'UPDATE albums SET updated_at = ? WHERE id = ?').run(Date.now(), id);
+      return n;
+    })();
+  }
   update(id: number, a: { name?: string; rule?: AlbumRule; filters?: SearchFilters }): void {
+    // A manual album keeps 'null' for its rule: only its name changes.
     const cur = this.get(id);
     if (!cur) return;
     stmt(this.db, 'UPDATE albums SET name = ?, rule_json = ?, filters_json = ?, updated_at = ? WHERE id = ?')

@@ -84,6 +84,21 @@ export const migrations: Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    name: 'manual albums (kind), favourites flag, capture-time index (timeline, date sorts)',
+    up(db) {
+      // Manual albums reuse album_photos: their "score" is the time a photo was added, so the
+      // album reads newest-added first with the same indexed query as a smart album.
+      // The capture-time expression index serves the date sorts and the timeline's day buckets.
+      db.exec(`
+        ALTER TABLE albums ADD COLUMN kind TEXT NOT NULL DEFAULT 'smart' CHECK (kind IN ('smart', 'manual'));
+        ALTER TABLE photos ADD COLUMN favourite INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX photos_favourite ON photos(favourite) WHERE favourite = 1;
+        CREATE INDEX photos_when ON photos(coalesce(taken_at, mtime_ms), id);
+      `);
+    },
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1]!.version;

@@ -22,6 +22,8 @@ export interface PhotoRow {
   error: string | null;
   added_at: number;
   updated_at: number;
+  /** 1 when marked as a favourite (schema 4; absent on rows read before migrating) */
+  favourite?: number;
 }
 
 export interface PhotoMeta {
@@ -49,6 +51,7 @@ export function toPhoto(r: PhotoRow): Photo {
     format: r.format,
     status: r.status,
     error: r.error,
+    favourite: r.favourite === 1,
   };
 }
 
@@ -150,8 +153,13 @@ export class PhotoRepo {
     return c;
   }
 
-  list(opts: { offset: number; limit: number; folderId?: number; sort: 'date-desc' | 'date-asc' | 'name'; hideErrors?: boolean }): { items: PhotoRow[]; total: number } {
-    const conds = [opts.folderId !== undefined ? 'folder_id = ?' : null, opts.hideErrors ? "status != 'error'" : null].filter(Boolean);
+  /** Marks or unmarks photos as favourites; returns how many rows changed. */
+  setFavourite(ids: readonly number[], favourite: boolean): number {
+    return stmt(this.db, 'UPDATE photos SET favourite = ? WHERE favourite != ? AND id IN (SELECT value FROM json_each(?))').run(favourite ? 1 : 0, favourite ? 1 : 0, JSON.stringify(ids)).changes;
+  }
+
+  list(opts: { offset: number; limit: number; folderId?: number; sort: 'date-desc' | 'date-asc' | 'name'; hideErrors?: boolean; favourites?: boolean }): { items: PhotoRow[]; total: number } {
+    const conds = [opts.folderId !== undefined ? 'folder_id = ?' : null, opts.hideErrors ? "status != 'error'" : null, opts.favourites ? 'favourite = 1' : null].filter(Boolean);
     const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
     const args: unknown[] = opts.folderId !== undefined ? [opts.folderId] : [];
     // Photos without EXIF dates sort by file mtime so the grid has a stable, sensible order.

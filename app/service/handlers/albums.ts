@@ -1,4 +1,4 @@
-// albums.*: smart albums (a saved query and its matches).
+// albums.*: smart albums (a saved query and its matches) and manual albums (photos put there by hand).
 import type { AlbumEngine } from '../../search/albums.js';
 import type { PhotoRepo } from '../../store/photos.js';
 import { requirePhoto } from '../require-photo.js';
@@ -13,6 +13,10 @@ export function albumHandlers(d: { albums: AlbumEngine; photos: PhotoRepo }): Ha
       if (p.query.kind !== 'text') requirePhoto(d.photos, p.query.photoId);
       return albums.create(p);
     },
+    'albums.createManual': async ({ name, photoIds }) => albums.createManual(name, photoIds),
+    'albums.addPhotos': async ({ id, photoIds }) => albums.editManual(id, photoIds, 'add'),
+    'albums.removePhotos': async ({ id, photoIds }) => albums.editManual(id, photoIds, 'remove'),
+    'albums.freeze': async ({ id, name }) => albums.freeze(id, name),
     'albums.update': async (p) => albums.update(p),
     'albums.delete': async ({ id }) => ({ deleted: albums.delete(id) }),
   };

@@ -1,5 +1,6 @@
-// photos.*: paging through the library, one photo, and the photos that could not be read.
+// photos.*: paging through the library, one photo, favourites, copies out, and the photos that could not be read.
 import { toPhoto, type PhotoRepo } from '../../store/photos.js';
+import { exportPhotos } from '../export-photos.js';
 import { requirePhoto } from '../require-photo.js';
 import type { HandlerSlice } from './slice.js';
 
@@ -11,6 +12,8 @@ export function photoHandlers(d: { photos: PhotoRepo }): HandlerSlice<'photos'> 
       return { items: r.items.map(toPhoto), total: r.total };
     },
     'photos.get': async ({ id }) => toPhoto(requirePhoto(photos, id)),
+    'photos.setFavourite': async ({ ids, favourite }) => ({ changed: photos.setFavourite(ids, favourite) }),
+    'photos.export': async ({ ids, dest }) => exportPhotos(photos, ids, dest),
     'photos.errors': async ({ offset, limit }) => {
       const r = photos.errors(offset, limit);
       return { items: r.items.map(toPhoto), total: r.total };
