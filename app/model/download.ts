@@ -153,6 +153,19 @@ function mb(n: number): string {
   return n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : `${(n / 1e6).toFixed(1)} MB`;
 }
 
+/** Waits for 'drain', or for an 'error' (ENOSPC) after which no 'drain' comes; leaves no listener behind. */
+function drainOrError(out: fs.WriteStream): Promise<void> {
+  return new Promise<void>((r) => {
+    const done = () => {
+      out.off('drain', done);
+      out.off('error', done);
+      r();
+    };
+    out.on('drain', done);
+    out.on('error', done);
+  });
+}
+
 /** Streams the body into the .part file; a complete, checked file is renamed to dest. */
 async function receive(url: string, part: string, have: number, total: number, body: ReadableStream<Uint8Array>, opts: DownloadOptions): Promise<void> {
   const dest = part.slice(0, -'.part'.length);
@@ -167,7 +180,7 @@ async function receive(url: string, part: string, have: number, total: number, b
     for (;;) {
       const { done: end, value } = await reader.read();
       if (end) break;
-      if (!out.write(value)) await new Promise<void>((r) => { out.once('drain', () => r()); out.once('error', () => r()); });
+      if (!out.write(value)) await drainOrError(out);
       if (writeError) {
         await reader.cancel().catch(() => {});
         break;

@@ -92,10 +92,17 @@ export class ShadowIndex {
 
   private async loop(): Promise<boolean> {
     const pack = await this.d.registry.get(this.target.id);
+    const key = this.d.vectors.ensureModel(pack.manifest.id, pack.manifest.architecture.embedDim);
+    // say what is about to happen before the model loads (seconds for a large one)
+    const c = this.counts(key);
+    this.total = c.total;
+    this.done = c.total - c.missing;
+    this.state = this.d.indexerPaused() ? 'paused' : 'running';
+    this.emit(true);
     const s = this.d.settings?.();
     const embedder = await openBulkLane(pack, { threads: this.d.threads ?? s?.threads ?? 1, providers: [...(s?.providers ?? ['cpu'])], graphCacheDir: graphCacheDir(this.d.registry.dataDir) });
     try {
-      const key = this.d.vectors.ensureModel(embedder.modelId, embedder.dim);
+      if (embedder.modelId !== pack.manifest.id || embedder.dim !== pack.manifest.architecture.embedDim) throw new Error(`the bulk lane opened ${embedder.modelId}, not ${pack.manifest.id}`);
       return await this.embedAll(embedder, key, specFromManifest(pack.manifest));
     } finally {
       await embedder.close().catch(() => {});

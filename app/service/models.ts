@@ -122,7 +122,6 @@ export class ModelManager {
     }, from, { id, name: info?.name ?? id });
     this.shadow = shadow;
     this.d.emit('models.changed', { activeId: from });
-    shadow.setState('running');
     void shadow.start().then(
       (covered) => (covered && this.shadow === shadow ? this.finishUpgrade() : undefined),
       (err: unknown) => {
