@@ -7,6 +7,7 @@
 //   Find related… + the mined instruction, the correct answer at the top.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -15,7 +16,7 @@ import { APP_ROOT, BUNDLED_PACKS_DIR } from '../../app/paths.js';
 import { startServer, type RunningServer } from '../../app/server.js';
 import { createService, type EngineService } from '../../app/service.js';
 import { BUNDLED_SAMPLES_DIR } from '../../app/service/handlers/samples.js';
-import { ARTIFACTS, buildRenderer, CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from './harness.js';
+import { ARTIFACTS, buildRenderer, CHROMIUM, CHROMIUM_ARGS, chromiumMissing, WCAG_TAGS } from './harness.js';
 
 const PYTHON = process.env.MAGICLENS_PYTHON ?? '/usr/bin/python3';
 function why(): string | null {
@@ -68,7 +69,7 @@ describe.skipIf(skip !== null)('the demo model in the UI', () => {
       await page.getByLabel('Folder path').fill(photos);
       await page.getByRole('dialog', { name: 'Add folder' }).getByRole('button', { name: 'Add folder' }).click();
       await page.getByTestId('progress').and(page.locator('[data-state="idle"]')).waitFor({ timeout: 60_000 });
-      await page.getByRole('button', { name: 'Models' }).click();
+      await page.getByRole('button', { name: /^Models/ }).click(); // (not a banner's "Other models")
       await expect(page.locator('.model.active .badge.demo').count()).resolves.toBe(1);
       await page.getByRole('button', { name: /All photos/ }).click();
       let hitsAt1 = 0;
@@ -101,6 +102,28 @@ describe.skipIf(skip !== null)('the demo model in the UI', () => {
   });
 });
 
+/**
+ * axe-core (WCAG 2.2 A/AA, as tests/e2e/a11y.test.ts runs it) over one part of the page, in both themes.
+ * Scoped to what this feature adds (the welcome's body, the suggestion chips); the whole app's states
+ * are a11y.test.ts's job.
+ */
+async function axeBothThemes(page: import('playwright-core').Page, state: string, selector: string): Promise<string[]> {
+  await page.evaluate(fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8'));
+  const out: string[] = [];
+  for (const theme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: theme, reducedMotion: 'reduce' });
+    const found = await page.evaluate(async ({ tags, selector }) => {
+      type AxeRun = (ctx: unknown, opts: unknown) => Promise<{ violations: { id: string; nodes: { target: unknown[] }[] }[] }>;
+      const axe = (globalThis as unknown as { axe: { run: AxeRun } }).axe;
+      const r = await axe.run({ include: [[selector]] }, { runOnly: { type: 'tag', values: tags }, rules: { 'label-content-name-mismatch': { enabled: true } }, resultTypes: ['violations'] });
+      return r.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`);
+    }, { tags: WCAG_TAGS, selector });
+    expect(await page.locator(selector).count(), selector).toBeGreaterThan(0);
+    out.push(...found.map((f) => `${state} ${theme}: ${f}`));
+  }
+  return out;
+}
+
 interface SamplesManifest {
   suggestions: { kind: string; instruction: string; query: string; expected: string[] }[];
 }
@@ -130,6 +153,7 @@ describe.skipIf(skip !== null || !fs.existsSync(path.join(BUNDLED_SAMPLES_DIR, '
       await page.goto(server.url);
       await page.getByRole('heading', { name: 'Welcome to MagicLens' }).waitFor();
       await page.screenshot({ path: path.join(ARTIFACTS, 'samples-welcome.png') });
+      const violations = await axeBothThemes(page, 'welcome', '.empty');
       await page.getByRole('button', { name: 'Try it on sample photos' }).click();
       await page.getByTestId('progress').and(page.locator('[data-state="idle"]')).waitFor({ timeout: 90_000 });
       const chips = page.getByRole('group', { name: 'Suggested searches' }).getByRole('button');
@@ -137,6 +161,8 @@ describe.skipIf(skip !== null || !fs.existsSync(path.join(BUNDLED_SAMPLES_DIR, '
       // Each chip shows its query photo once it is indexed.
       await expect.poll(() => page.locator('[data-testid="sample-search"] img').count(), { timeout: 20_000 }).toBe(manifest.suggestions.length);
       await page.screenshot({ path: path.join(ARTIFACTS, 'samples-added.png') });
+      violations.push(...(await axeBothThemes(page, 'suggested searches', '[role="group"][aria-label="Suggested searches"]')));
+      expect(violations.join('\n')).toBe('');
       // The copies live in the data folder, not beside the app's bundled originals.
       const folders = await svc.handlers['folders.list']({});
       expect(folders.map((f) => f.path)).toEqual([fs.realpathSync(path.join(tmp, 'data', 'samples'))]);
