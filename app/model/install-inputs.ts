@@ -119,6 +119,9 @@ export async function downloadInput(s: Extract<Source, { type: 'url' }>, downloa
       });
       break;
     } catch (e) {
+      const resumable = e instanceof DownloadError && (e.kind === 'truncated' || e.kind === 'cancelled');
+      // nothing to resume: no note (or part) stays behind
+      if (!resumable) for (const f of [srcNote, `${dest}.part`]) fs.rmSync(f, { force: true });
       if (!(e instanceof DownloadError) || e.kind !== 'truncated' || attempt >= RESUME_TRIES || o.signal?.aborted) throw e;
       await new Promise((r) => setTimeout(r, 250 * attempt)); // the connection dropped: resume from the .part
     }
