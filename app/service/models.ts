@@ -183,8 +183,16 @@ export class ModelManager {
     const info = this.infos().find((m) => m.id === id);
     if (!info) throw new ApiError('not_found', `no model pack ${id}`);
     if (info.error) throw new ApiError('bad_input', `model pack ${id} is damaged: ${info.error}`);
+    // An explicit choice of an installed pack switches at once (the API contract that
+    // tests/integration/engine/lifecycle.test.ts pins; the previous model's vectors are kept);
+    // installs go through the background re-index (prepareSwitch). A pending upgrade is dropped.
+    if (this.shadow?.target.id === id) {
+      await this.finishUpgrade();
+      return this.infos().find((m) => m.id === id)!;
+    }
+    await this.stopUpgrade();
     this.d.registry.setActive(id);
-    if (id !== this.d.lanes.activeId || this.shadow) await this.prepareSwitch(id);
+    if (id !== this.d.lanes.activeId) await this.switchModel(id);
     return this.infos().find((m) => m.id === id)!;
   }
 
