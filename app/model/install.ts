@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { convertCheckpoint } from '../../models/ts/convert.js';
-import { DRIVE_HINT } from './catalogue.js';
+import { fallbackHint } from './catalogue.js';
 import { checkLocalInput, DownloadError, downloadInput, dropDownload, InstallLock, resolveSource, type InputFile, type InputKind } from './install-inputs.js';
 import { loadPack } from './pack.js';
 import { ModelRegistry } from './registry.js';
@@ -56,11 +56,6 @@ async function fetchInput(src: string, downloads: string, phase: InstallPhase, k
     if (kind !== 'checkpoint' || !(e instanceof DownloadError) || e.kind === 'cancelled') throw e;
     throw new DownloadError(`${e.message}. ${fallbackHint(source.file)}`, e.kind);
   }
-}
-
-/** What to do when the official download fails: the maintainers' Drive mirror, then a local file. */
-export function fallbackHint(file: string): string {
-  return `You can download ${file} from ${DRIVE_HINT} and pick the downloaded .pkl instead (Models page: "Choose the .pkl…" or drop it there; command line: magiclens model install --checkpoint /path/to/${file})`;
 }
 
 async function sha256Of(file: string): Promise<string> {
