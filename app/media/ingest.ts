@@ -1,12 +1,13 @@
 // The index pass decodes each photo once: the header check first (decompression-bomb guard, format,
 // EXIF, from openImage's inspectImage), then ONE full decode to raw sRGB pixels with EXIF orientation
 // applied, from which both the thumbnail and the model input are derived. Before this, the pass decoded
-// a 12-MP JPEG three times (corrupt-file check, thumbnail, model input). The model input is computed by
-// the same function preprocessImage uses on the same pixels, so it is unchanged bit for bit.
+// a 12-MP JPEG three times (corrupt-file check, thumbnail, model input). A large JPEG is decoded once at
+// reduced size (shrink-on-load, see reducedDecodeSide). The model input is computed by the same
+// functions preprocessImage uses on the same pixels, so a query on the file gives the same tensor.
 import sharp, { type OutputInfo } from 'sharp';
 import type { PhotoMeta } from '../store/photos.js';
 import { DecodeError, decodeHeic, inspectImage, MAX_PIXELS, reason } from './decode.js';
-import { modelInputWithPreview, type PreprocessSpec, type RgbImage } from './preprocess.js';
+import { modelInputWithPreview, reducedDecodeSide, rgbToModelInput, shrinkOnLoadPixels, type PreprocessSpec, type RgbImage } from './preprocess.js';
 import { decodeBudget, type PixelBudget } from './pixel-budget.js';
 import { thumbFromPixels } from './thumbs.js';
 
@@ -22,13 +23,24 @@ interface RawPixels { data: Buffer; width: number; height: number; channels: 3 |
 
 export async function ingestImage(buf: Buffer, spec: PreprocessSpec, opts: { thumb: boolean; budget?: PixelBudget }): Promise<IngestedImage> {
   const { meta, format } = await inspectImage(buf);
-  // The full-size pixels exist only inside this call: it runs under the pixel budget, weighted by
-  // the header's width × height, so concurrent decodes are bounded by their total size.
-  return (opts.budget ?? decodeBudget).run((meta.width ?? 0) * (meta.height ?? 0) || MAX_PIXELS, () => decodeAndDerive(buf, format, meta, spec, opts.thumb));
+  const dims = { width: meta.width ?? 0, height: meta.height ?? 0 };
+  // A large JPEG is decoded straight to the model path's reduced size (shrink-on-load, the same
+  // decode preprocessImage does, so a query on the file gives the same input as the index pass).
+  const side = reducedDecodeSide(format, dims, spec);
+  // The decoded pixels exist only inside this call: it runs under the pixel budget, weighted by
+  // what the decode holds (the header's width × height, or the shrink-on-load size), so concurrent
+  // decodes are bounded by their total size.
+  const px = side === null ? dims.width * dims.height : shrinkOnLoadPixels(dims, side);
+  return (opts.budget ?? decodeBudget).run(px || MAX_PIXELS, () => decodeAndDerive(buf, format, meta, spec, opts.thumb, side));
 }
 
-async function decodeAndDerive(buf: Buffer, format: string, meta: PhotoMeta, spec: PreprocessSpec, wantThumb: boolean): Promise<IngestedImage> {
-  const raw = format === 'heic' ? await heicPixels(buf) : await decodeRaw(buf, format);
+async function decodeAndDerive(buf: Buffer, format: string, meta: PhotoMeta, spec: PreprocessSpec, wantThumb: boolean, side: number | null): Promise<IngestedImage> {
+  const raw = format === 'heic' ? await heicPixels(buf) : await decodeRaw(buf, format, side);
+  if (side !== null) {
+    // One reduced decode (≥ 896 px on the long side): the model input and the thumbnail both come from it
+    const pixels = rgbToModelInput(toRgb(raw), spec);
+    return { meta, pixels, thumb: wantThumb ? await thumbFromPixels(raw.data, raw) : null };
+  }
   const { input: pixels, reduced } = await modelInputWithPreview(toRgb(raw), spec);
   let thumb: Buffer | null = null;
   if (wantThumb) {
@@ -42,13 +54,16 @@ async function decodeAndDerive(buf: Buffer, format: string, meta: PhotoMeta, spe
   return { meta, pixels, thumb };
 }
 
-async function decodeRaw(buf: Buffer, format: string): Promise<RawPixels> {
+async function decodeRaw(buf: Buffer, format: string, side: number | null): Promise<RawPixels> {
   let out: { data: Buffer; info: OutputInfo };
   try {
-    // Same chain as decodeRgb (rotate, sRGB) but with sharp's default failOn 'warning', so a truncated
-    // or corrupt file fails here with its reason, as openImage's check did; a file that passes gives
-    // the same pixels (failOn changes what is refused, not what is decoded). Alpha kept for the thumbnail.
-    out = await sharp(buf, { limitInputPixels: MAX_PIXELS }).rotate().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    // Same chain as decodeRgb (rotate, optional shrink-on-load reduction, sRGB) but with sharp's default
+    // failOn 'warning', so a truncated or corrupt file fails here with its reason, as openImage's check
+    // did; a file that passes gives the same pixels (failOn changes what is refused, not what is
+    // decoded). Alpha kept for the thumbnail.
+    let img = sharp(buf, { limitInputPixels: MAX_PIXELS }).rotate();
+    if (side !== null) img = img.resize({ width: side, height: side, fit: 'inside', kernel: 'linear', fastShrinkOnLoad: true });
+    out = await img.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   } catch (err) {
     throw new DecodeError(`cannot decode ${format}: ${reason(err)}`);
   }

@@ -166,9 +166,11 @@ export interface DecodeOptions {
 
 export const DEFAULT_PRESCALE = 4;
 
-/** Decodes (EXIF-rotated) RGB pixels with sharp. */
-export async function decodeRgb(input: string | Buffer): Promise<RgbImage> {
-  const { data, info } = await sharp(input, { failOn: 'error' }).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+/** Decodes (EXIF-rotated) RGB pixels with sharp; with maxSide, reduced to fit inside it (JPEG: shrink-on-load). */
+export async function decodeRgb(input: string | Buffer, maxSide?: number): Promise<RgbImage> {
+  let img = sharp(input, { failOn: 'error' }).rotate();
+  if (maxSide) img = img.resize({ width: maxSide, height: maxSide, fit: 'inside', kernel: 'linear', fastShrinkOnLoad: true });
+  const { data, info } = await img.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`decoded image has ${info.channels} channels, expected 3`);
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
 }
@@ -197,7 +199,33 @@ function centreSquare(rgb: RgbImage): RgbImage {
 }
 
 export async function preprocessImage(input: string | Buffer, spec: PreprocessSpec, opts: DecodeOptions = {}): Promise<Float32Array> {
+  const md = await sharp(input, { limitInputPixels: false }).metadata();
+  const side = reducedDecodeSide(md.format === 'jpeg' ? 'jpeg' : String(md.format), md.autoOrient ?? { width: md.width ?? 0, height: md.height ?? 0 }, spec, opts);
+  if (side !== null) return rgbToModelInput(await decodeRgb(input, side), spec);
   return modelInputFromRgb(await decodeRgb(input), spec, opts);
+}
+
+/**
+ * JPEG shrink-on-load: for a JPEG larger than prescale×224 px on its long side, the longer side the
+ * model path decodes it to (libjpeg's DCT scaling by 1/2, 1/4 or 1/8, then libvips' linear kernel);
+ * null when the photo is decoded at full size. Decoding a 12-MP JPEG at 1/4 scale skips ~15/16 of the
+ * IDCT work and never holds the 36 MB full-size buffer. The price: the 'squash' per-image maximum is
+ * taken over the reduced pixels (a highlight smaller than the shrink factor is averaged down) and the
+ * reduction kernel is libjpeg's, not libvips' linear one; the figures are in app/index/README.md and
+ * tests/unit/media/shrink-on-load.test.ts bounds them. prescale 0 keeps the exact official path.
+ */
+export function reducedDecodeSide(format: string, dims: { width: number; height: number }, spec: PreprocessSpec, opts: DecodeOptions = {}): number | null {
+  const prescale = opts.prescale ?? DEFAULT_PRESCALE;
+  const maxSide = Math.max(PROCESS_IMG_SIZE, spec.size) * prescale;
+  if (format !== 'jpeg' || prescale <= 0 || Math.max(dims.width, dims.height) <= maxSide) return null;
+  return maxSide;
+}
+
+/** Pixels of a JPEG's shrink-on-load decode (1/2, 1/4 or 1/8 of each side), for the decode budget. */
+export function shrinkOnLoadPixels(dims: { width: number; height: number }, maxSide: number): number {
+  let s = 1;
+  while (s < 8 && Math.max(dims.width, dims.height) / (s * 2) >= maxSide) s *= 2;
+  return Math.ceil(dims.width / s) * Math.ceil(dims.height / s);
 }
 
 /** The model input from full-resolution, EXIF-rotated RGB (what preprocessImage does after decoding). */
