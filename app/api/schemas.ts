@@ -66,15 +66,15 @@ export const Folder = z.object({
   addedAt: z.number(),
 });
 
-export const SearchFilters = z
+const SearchFiltersObject = z
   .object({
     folderIds: z.array(Id).max(1000).optional(),
     takenAfter: z.number().optional(),
     takenBefore: z.number().optional(),
     formats: z.array(z.string().max(16)).max(32).optional(),
   })
-  .strict()
-  .default({});
+  .strict();
+export const SearchFilters = SearchFiltersObject.default({});
 
 /** The most bytes a query photo sent by value may have (decoded); larger is refused with a reason. */
 export const MAX_QUERY_PHOTO_BYTES = 32 * 1024 * 1024;
@@ -328,8 +328,9 @@ export const methods = {
     params: z.object({ name: z.string().trim().min(1).max(200), query: AlbumQuery, rule: AlbumRule.default({ kind: 'topN', n: 50 }), filters: SearchFilters }).strict(),
     result: Album,
   },
+  // filters without a default: an update that names none keeps the album's (a rename used to clear them).
   'albums.update': {
-    params: z.object({ id: Id, name: z.string().trim().min(1).max(200).optional(), rule: AlbumRule.optional(), filters: SearchFilters.optional() }).strict(),
+    params: z.object({ id: Id, name: z.string().trim().min(1).max(200).optional(), rule: AlbumRule.optional(), filters: SearchFiltersObject.optional() }).strict(),
     result: Album,
   },
   /** A manual album: photos the user puts there (optionally some at once). */

@@ -1,10 +1,12 @@
 // Application state (Svelte 5 runes) and the actions views call. One instance per window.
 import type { Album, AlbumQuery, Folder, IndexProgress, ModelInfo, ModelInstallProgress, ModelUpgrade, Photo, SearchResult, Settings, Status } from '../../../app/api/contract.js';
 import type { Client } from './api.js';
+import { Bulk } from './bulk.svelte.js';
+import { Selection } from './selection.svelte.js';
 import { ArraySource, PagedSource, type GridItem, type GridSource } from './sources.svelte.js';
 
 export type View =
-  | { name: 'library'; folderId: number | null }
+  | { name: 'library'; folderId: number | null; favourites?: boolean }
   | { name: 'search' }
   | { name: 'album'; id: number }
   | { name: 'errors' }
@@ -79,7 +81,12 @@ export class AppState {
   // Library grid
   library = $state() as PagedSource;
   libraryFolder: number | null = null;
+  private libraryFavourites = false;
   sort = $state<'date-desc' | 'date-asc' | 'name'>('date-desc');
+
+  // Selection in the grid on screen, and the bulk actions on it
+  readonly selection = new Selection();
+  readonly bulk: Bulk;
 
   // Overlays
   viewer = $state<{ source: GridSource; index: number } | null>(null);
@@ -101,17 +108,20 @@ export class AppState {
 
   constructor(readonly client: Client) {
     this.library = this.makeLibrary(null);
+    this.bulk = new Bulk(this);
   }
 
   get isDesktop(): boolean {
     return this.client.transport === 'ipc';
   }
 
-  private makeLibrary(folderId: number | null): PagedSource {
+  private makeLibrary(folderId: number | null, favourites = false): PagedSource {
     this.libraryFolder = folderId;
+    this.libraryFavourites = favourites;
     const sort = this.sort;
     // Files that could not be read are not photos here: they are listed under Problems.
-    return new PagedSource((offset, limit) => this.client.call('photos.list', folderId === null ? { offset, limit, sort, hideErrors: true } : { offset, limit, sort, folderId, hideErrors: true }));
+    const base = { sort, hideErrors: true, ...(favourites ? { favourites: true } : {}) };
+    return new PagedSource((offset, limit) => this.client.call('photos.list', folderId === null ? { offset, limit, ...base } : { offset, limit, folderId, ...base }));
   }
 
   async start(): Promise<void> {
@@ -210,6 +220,8 @@ export class AppState {
   go(view: View): void {
     this.menu = null;
     this.pickMode = false;
+    this.selection.clear();
+    this.bulk.picker = false;
     // The search bar belongs to the search: browsing elsewhere starts from an empty bar.
     if (view.name !== 'search') {
       this.query = null;
@@ -217,7 +229,8 @@ export class AppState {
     }
     if (view.name === 'library') {
       const folderId = view.folderId;
-      if (folderId !== this.libraryFolder) this.library = this.makeLibrary(folderId);
+      const favourites = !!view.favourites;
+      if (folderId !== this.libraryFolder || favourites !== this.libraryFavourites) this.library = this.makeLibrary(folderId, favourites);
       else this.library.refresh();
     }
     if (view.name === 'album') void this.openAlbum(view.id);
@@ -226,7 +239,7 @@ export class AppState {
 
   setSort(sort: 'date-desc' | 'date-asc' | 'name'): void {
     this.sort = sort;
-    this.library = this.makeLibrary(this.libraryFolder);
+    this.library = this.makeLibrary(this.libraryFolder, this.libraryFavourites);
   }
 
   // ---- folders ----
@@ -369,7 +382,8 @@ export class AppState {
   async openAlbum(id: number, keepScroll = false): Promise<void> {
     const r = await this.guard('Could not open the album', () => this.client.call('albums.get', { id, offset: 0, limit: keepScroll ? Math.max(60, this.albumHits.count) : 120 }));
     if (!r) return;
-    const hits = r.hits.map((h) => ({ photo: h.photo, score: h.score }));
+    // A manual album's rows carry the time added, not a similarity: no score on its tiles.
+    const hits = r.hits.map((h) => (r.album.kind === 'manual' ? { photo: h.photo } : { photo: h.photo, score: h.score }));
     // Same album refreshed live: keep the grid (and its scroll); another album: a fresh grid.
     if (keepScroll && this.album?.id === id) this.albumHits.items = hits;
     else this.albumHits = new ArraySource(hits);
@@ -382,8 +396,25 @@ export class AppState {
     const id = this.album.id;
     const r = await this.guard('Could not load more', () => this.client.call('albums.get', { id, offset: this.albumHits.count, limit: 120 }));
     if (!r) return;
-    this.albumHits.items = [...this.albumHits.items, ...r.hits.map((h) => ({ photo: h.photo, score: h.score }))];
+    this.albumHits.items = [...this.albumHits.items, ...r.hits.map((h) => (r.album.kind === 'manual' ? { photo: h.photo } : { photo: h.photo, score: h.score }))];
     this.albumHasMore = r.hasMore;
+  }
+
+  async renameAlbum(id: number, name: string): Promise<boolean> {
+    const a = await this.guard('Could not rename the album', () => this.client.call('albums.update', { id, name }));
+    if (!a) return false;
+    await this.loadAlbums();
+    if (this.album?.id === id) this.album = a;
+    return true;
+  }
+
+  /** A manual album with the smart album's photos as they are now; opens it. */
+  async freezeAlbum(id: number): Promise<void> {
+    const a = await this.guard('Could not make a fixed copy', () => this.client.call('albums.freeze', { id }));
+    if (!a) return;
+    await this.loadAlbums();
+    this.notify(`Made “${a.name}”: ${a.count} photos that stay as they are.`);
+    this.go({ name: 'album', id: a.id });
   }
 
   async deleteAlbum(id: number): Promise<void> {

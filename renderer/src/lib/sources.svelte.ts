@@ -12,6 +12,8 @@ export interface GridSource {
   item(i: number): GridItem | undefined;
   /** Ask for items [from, to) to be loaded; no-op for sources already in memory. */
   ensure(from: number, to: number): void;
+  /** Items [from, to) as photos, loading what is not in memory (bulk actions over a selection); absent: item() has them all. */
+  fetch?(from: number, to: number): Promise<(Photo | undefined)[]>;
 }
 
 export class ArraySource implements GridSource {
@@ -26,6 +28,9 @@ export class ArraySource implements GridSource {
     return this.items[i];
   }
   ensure(): void {}
+  async fetch(from: number, to: number): Promise<(Photo | undefined)[]> {
+    return this.items.slice(from, to).map((it) => it.photo);
+  }
 }
 
 export type PageLoader = (offset: number, limit: number) => Promise<{ items: Photo[]; total: number }>;
@@ -67,6 +72,17 @@ export class PagedSource implements GridSource {
     const first = Math.floor(from / this.pageSize);
     const last = Math.floor(Math.max(from, to - 1) / this.pageSize);
     for (let p = first; p <= last; p++) this.fetchPage(p);
+  }
+
+  /** Fresh from the service in the largest pages it allows (not cached: a one-off for bulk actions). */
+  async fetch(from: number, to: number): Promise<(Photo | undefined)[]> {
+    const out: (Photo | undefined)[] = [];
+    for (let o = from; o < to; o += 1000) {
+      const r = await this.load(o, Math.min(1000, to - o));
+      out.push(...r.items);
+      if (r.items.length === 0) break;
+    }
+    return out;
   }
 
   /** Re-fetch what is on screen (after photos changed) without blanking it meanwhile. */

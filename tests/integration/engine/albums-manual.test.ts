@@ -74,6 +74,10 @@ describe.skipIf(!hasPack)('manual albums', () => {
     expect((await svc.handlers['albums.get']({ id: frozen.id, offset: 0, limit: 10 })).hits.map((h) => h.photo.id)).toEqual(ranked);
     await expect(call('albums.freeze', { id: frozen.id })).rejects.toThrow(/already a manual album/);
     expect((await svc.handlers['albums.list']({})).find((x) => x.id === smart.id)?.kind).toBe('smart');
+    // A rename names no filters: the album keeps its own (the update schema used to default them to {}).
+    const filtered = await call('albums.create', { name: 'JPEGs alike', query: { kind: 'similar', photoId: ids.get('p2.jpg')! }, filters: { formats: ['jpeg'] } });
+    const renamed = (await call('albums.update', { id: (filtered as { id: number }).id, name: 'Renamed' })) as { name: string; filters: unknown };
+    expect(renamed).toMatchObject({ name: 'Renamed', filters: { formats: ['jpeg'] } });
   });
 
   it('marks favourites and lists only them', async () => {
