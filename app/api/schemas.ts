@@ -292,6 +292,15 @@ export const methods = {
       .default({ offset: 0, limit: 60, sort: 'date-desc' }),
     result: z.object({ items: z.array(Photo), total: z.number().int() }),
   },
+  /**
+   * The timeline: the photos photos.list returns (same filters, date sorts), counted by day of
+   * capture (EXIF DateTimeOriginal as written by the camera, else the file's time, counted in
+   * fileTime), in the list's order, so the grid can put a header before each day.
+   */
+  'photos.timeline': {
+    params: z.object({ folderId: Id.optional(), sort: z.enum(['date-desc', 'date-asc']).default('date-desc'), hideErrors: z.boolean().optional(), favourites: z.boolean().optional() }).strict().default({ sort: 'date-desc' }),
+    result: z.array(z.object({ day: z.string(), count: z.number().int().min(1), fileTime: z.number().int().min(0) })),
+  },
   'photos.get': { params: z.object({ id: Id }).strict(), result: Photo },
   'photos.setFavourite': { params: z.object({ ids: PhotoIds, favourite: z.boolean() }).strict(), result: z.object({ changed: z.number().int() }) },
   /**

@@ -170,6 +170,20 @@ export class PhotoRepo {
     return { items, total };
   }
 
+  /**
+   * Photos per day of capture in list() order (date sorts). Days are UTC calendar days of the
+   * stored time: EXIF dates are stored as the camera's wall-clock time read as UTC, so this is the
+   * day the camera showed. fileTime counts the photos dated by file time (no EXIF date).
+   */
+  timeline(opts: { folderId?: number; sort: 'date-desc' | 'date-asc'; hideErrors?: boolean; favourites?: boolean }): { day: string; count: number; fileTime: number }[] {
+    const conds = [opts.folderId !== undefined ? 'folder_id = ?' : null, opts.hideErrors ? "status != 'error'" : null, opts.favourites ? 'favourite = 1' : null].filter(Boolean);
+    const where = conds.length ? `WHERE ${conds.join(' AND ')}` : '';
+    const args: unknown[] = opts.folderId !== undefined ? [opts.folderId] : [];
+    const sql = `SELECT strftime('%Y-%m-%d', coalesce(taken_at, mtime_ms) / 1000, 'unixepoch') AS day, count(*) AS count, sum(taken_at IS NULL) AS fileTime
+      FROM photos ${where} GROUP BY day ORDER BY day ${opts.sort === 'date-asc' ? 'ASC' : 'DESC'}`;
+    return stmt(this.db, sql).all(...args) as { day: string; count: number; fileTime: number }[];
+  }
+
   errors(offset: number, limit: number): { items: PhotoRow[]; total: number } {
     const items = stmt(this.db, `SELECT * FROM photos WHERE status = 'error' ORDER BY path LIMIT ? OFFSET ?`).all(limit, offset) as PhotoRow[];
     const total = (stmt(this.db, `SELECT count(*) AS n FROM photos WHERE status = 'error'`).get() as { n: number }).n;

@@ -11,6 +11,7 @@ export function photoHandlers(d: { photos: PhotoRepo }): HandlerSlice<'photos'> 
       const r = photos.list(p);
       return { items: r.items.map(toPhoto), total: r.total };
     },
+    'photos.timeline': async (p) => photos.timeline(p),
     'photos.get': async ({ id }) => toPhoto(requirePhoto(photos, id)),
     'photos.setFavourite': async ({ ids, favourite }) => ({ changed: photos.setFavourite(ids, favourite) }),
     'photos.export': async ({ ids, dest }) => exportPhotos(photos, ids, dest),

@@ -65,3 +65,129 @@ export function moveFocus(index: number, key: string, cols: number, total: numbe
   }
   return Math.max(0, Math.min(total - 1, i));
 }
+
+// ---- Timeline: the grid split into day sections, each a header row then its photos ----
+
+export interface Group {
+  /** UTC day, YYYY-MM-DD */
+  day: string;
+  count: number;
+  /** how many of its photos have no capture date (dated by file time instead) */
+  fileTime: number;
+}
+
+export interface Section extends Group {
+  /** index of its first photo in the source */
+  start: number;
+  /** y of its header */
+  top: number;
+  rows: number;
+  /** aria row index (1-based) of its header row */
+  rowBase: number;
+}
+
+export interface Sections {
+  list: Section[];
+  header: number;
+  totalHeight: number;
+  totalRows: number;
+}
+
+export function sectionLayout(groups: readonly Group[], layout: GridLayout, header: number): Sections {
+  const list: Section[] = [];
+  let top = 0;
+  let start = 0;
+  let rowBase = 1;
+  for (const g of groups) {
+    const rows = Math.ceil(g.count / layout.cols);
+    list.push({ ...g, start, top, rows, rowBase });
+    top += header + rows * layout.rowHeight;
+    start += g.count;
+    rowBase += rows + 1;
+  }
+  return { list, header, totalHeight: Math.max(0, top - layout.gap), totalRows: rowBase - 1 };
+}
+
+/** The section holding photo `index` (binary search: sections are in photo order). */
+export function sectionOf(s: Sections, index: number): number {
+  let lo = 0;
+  let hi = s.list.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (s.list[mid]!.start <= index) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** The section whose block covers y (the last one starting at or above it). */
+export function sectionAt(s: Sections, y: number): number {
+  let lo = 0;
+  let hi = s.list.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (s.list[mid]!.top <= y) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+export interface Block {
+  section: Section;
+  /** header drawn in this block (its first rows are the section's first) */
+  withHeader: boolean;
+  y: number;
+  from: number;
+  to: number;
+}
+
+/** The blocks (a header and/or rows of one section) near the viewport: only these are in the DOM. */
+export function visibleBlocks(s: Sections, layout: GridLayout, scrollTop: number, viewport: number, overscanRows = 3): Block[] {
+  if (s.list.length === 0) return [];
+  const lo = scrollTop - overscanRows * layout.rowHeight;
+  const hi = scrollTop + viewport + overscanRows * layout.rowHeight;
+  const out: Block[] = [];
+  for (let k = sectionAt(s, Math.max(0, lo)); k < s.list.length; k++) {
+    const sec = s.list[k]!;
+    if (sec.top > hi) break;
+    const rowsTop = sec.top + s.header;
+    const first = Math.max(0, Math.floor((lo - rowsTop) / layout.rowHeight));
+    const last = Math.min(sec.rows, Math.ceil((hi - rowsTop) / layout.rowHeight));
+    if (last <= first && first > 0) continue;
+    const withHeader = first === 0;
+    out.push({
+      section: sec,
+      withHeader,
+      y: withHeader ? sec.top : rowsTop + first * layout.rowHeight,
+      from: sec.start + Math.min(sec.count, first * layout.cols),
+      to: sec.start + Math.min(sec.count, Math.max(first, last) * layout.cols),
+    });
+  }
+  return out;
+}
+
+/** Top and bottom (px) of photo `index`'s tile. */
+export function tileSpan(s: Sections, layout: GridLayout, index: number): [number, number] {
+  const sec = s.list[sectionOf(s, index)]!;
+  const top = sec.top + s.header + Math.floor((index - sec.start) / layout.cols) * layout.rowHeight;
+  return [top, top + layout.tile];
+}
+
+/** Up/Down keep the column across a section boundary (the rows of a day are not all full). */
+export function moveInSections(s: Sections, index: number, key: string, cols: number, total: number, pageRows = 4): number {
+  if (index < 0 || (key !== 'ArrowDown' && key !== 'ArrowUp') || s.list.length === 0) return moveFocus(index, key, cols, total, pageRows);
+  const k = sectionOf(s, index);
+  const sec = s.list[k]!;
+  const local = index - sec.start;
+  const col = local % cols;
+  const row = Math.floor(local / cols);
+  if (key === 'ArrowDown') {
+    if (row + 1 < sec.rows) return Math.min(sec.start + sec.count - 1, index + cols);
+    const next = s.list[k + 1];
+    return next ? next.start + Math.min(col, next.count - 1) : index;
+  }
+  if (row > 0) return index - cols;
+  const prev = s.list[k - 1];
+  if (!prev) return index;
+  return prev.start + Math.min(prev.count - 1, (prev.rows - 1) * cols + col);
+}

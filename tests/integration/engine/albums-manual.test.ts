@@ -3,12 +3,13 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch, type EventEnvelope } from '../../../app/api/contract.js';
 import type { EngineService } from '../../../app/service.js';
 import { openDatabase } from '../../../app/store/db.js';
 import { LATEST_VERSION, schemaVersion } from '../../../app/store/migrations.js';
-import { SKIP_NO_SHARED, tempDir, tinyService, waitFor, writePhoto } from '../../helpers/engine.js';
+import { noise, SKIP_NO_SHARED, tempDir, tinyService, waitFor, writePhoto } from '../../helpers/engine.js';
 import { tinyPackDir } from '../../helpers/tiny-pack.js';
 
 const hasPack = (await tinyPackDir()) !== null;
@@ -28,6 +29,11 @@ const call = async (method: string, params: unknown) => {
 beforeAll(async () => {
   if (!hasPack) return;
   for (let i = 0; i < 8; i++) await writePhoto(path.join(lib, `p${i}.jpg`), 300 + i, { width: 40, height: 36 });
+  fs.mkdirSync(path.join(lib, 'dated'), { recursive: true });
+  // Three photos with a capture date (EXIF DateTimeOriginal) on two days; the rest are dated by file time.
+  for (const [i, when] of ['2021:07:04 12:00:00', '2021:07:04 23:59:00', '2021:07:05 00:10:00'].entries()) {
+    await sharp(noise(60 + i, 32 * 24 * 3), { raw: { width: 32, height: 24, channels: 3 } }).withExifMerge({ IFD2: { DateTimeOriginal: when } }).jpeg().toFile(path.join(lib, 'dated', `d${i}.jpg`));
+  }
   svc = (await tinyService(root))!;
   svc.onEvent((e) => events.push(e));
   await svc.handlers['folders.add']({ path: lib, exclude: [] });
@@ -95,7 +101,7 @@ describe.skipIf(!hasPack)('manual albums', () => {
 
 describe.skipIf(!hasPack)('copy photos to a folder', () => {
   it('copies byte-identical files, never overwrites, leaves the originals alone', async () => {
-    const before = new Map(fs.readdirSync(lib).map((f) => [f, `${sha(path.join(lib, f))}:${fs.statSync(path.join(lib, f)).mtimeMs}`]));
+    const before = new Map(fs.readdirSync(lib).filter((f) => f.endsWith('.jpg')).map((f) => [f, `${sha(path.join(lib, f))}:${fs.statSync(path.join(lib, f)).mtimeMs}`]));
     const dest = path.join(root, 'out', 'nested');
     const pick = [ids.get('p1.jpg')!, ids.get('p2.jpg')!, ids.get('p5.jpg')!]; // p5 was deleted above
     const r = await svc.handlers['photos.export']({ ids: pick, dest });
@@ -107,7 +113,7 @@ describe.skipIf(!hasPack)('copy photos to a folder', () => {
     // Into the photos' own folder: a numbered copy, the original untouched.
     expect(await svc.handlers['photos.export']({ ids: [ids.get('p2.jpg')!], dest: lib })).toMatchObject({ copied: 1, renamed: 1 });
     fs.rmSync(path.join(lib, 'p2 (2).jpg'));
-    expect(new Map(fs.readdirSync(lib).map((f) => [f, `${sha(path.join(lib, f))}:${fs.statSync(path.join(lib, f)).mtimeMs}`]))).toEqual(before);
+    expect(new Map(fs.readdirSync(lib).filter((f) => f.endsWith('.jpg')).map((f) => [f, `${sha(path.join(lib, f))}:${fs.statSync(path.join(lib, f)).mtimeMs}`]))).toEqual(before);
   });
 
   it('refuses relative, UNC and device destinations and a file as the folder, writing nothing', async () => {
@@ -117,6 +123,28 @@ describe.skipIf(!hasPack)('copy photos to a folder', () => {
     await expect(call('photos.export', { ids: [id], dest: '/dev/shm/x' })).rejects.toThrow(/device/);
     await expect(call('photos.export', { ids: [id], dest: path.join(lib, 'p1.jpg') })).rejects.toThrow(/not a folder/);
     expect(fs.existsSync(path.join(process.cwd(), 'out', 'relative'))).toBe(false);
+  });
+});
+
+describe.skipIf(!hasPack)('timeline', () => {
+  it('counts photos per capture day in list order, EXIF date first, file time marked', async () => {
+    const days = await svc.handlers['photos.timeline']({ sort: 'date-desc' });
+    const list = await svc.handlers['photos.list']({ offset: 0, limit: 1000, sort: 'date-desc' });
+    expect(days.reduce((n, d) => n + d.count, 0)).toBe(list.total);
+    expect(days.slice(-2)).toEqual([
+      { day: '2021-07-05', count: 1, fileTime: 0 },
+      { day: '2021-07-04', count: 2, fileTime: 0 },
+    ]);
+    // Every other photo has no EXIF date: dated (and counted) by its file time.
+    for (const d of days.slice(0, -2)) expect(d.fileTime).toBe(d.count);
+    // The list runs day by day in the same order: each day's photos are contiguous.
+    let at = 0;
+    for (const d of days) {
+      for (const p of list.items.slice(at, at + d.count)) expect(new Date(p.takenAt ?? p.mtimeMs).toISOString().slice(0, 10)).toBe(d.day);
+      at += d.count;
+    }
+    const asc = await svc.handlers['photos.timeline']({ sort: 'date-asc' });
+    expect(asc.map((d) => d.day)).toEqual(days.map((d) => d.day).reverse());
   });
 });
 
