@@ -168,6 +168,8 @@ export const ModelInfo = z.object({
   licence: z.string(),
   sizeBytes: z.number().int().min(0),
   error: z.string().nullable(),
+  /** the bulk lane's image tower (float32 or its int8 twin) and why: the int8 self-check's verdict, the setting, or the store's pin */
+  imagePrecision: z.object({ precision: z.enum(['fp32', 'int8']), reason: z.string() }).nullable().optional(),
 });
 
 export const ProviderName = z.enum(['cuda', 'dml', 'coreml', 'cpu']);
@@ -177,6 +179,8 @@ export const Settings = z.object({
   providers: z.array(ProviderName).min(1).max(4),
   theme: z.enum(['system', 'light', 'dark']),
   sketchInstruction: z.string().min(1).max(500),
+  /** image tower for indexing: 'auto' (int8 when the self-check on the user's photos passes), or forced */
+  imagePrecision: z.enum(['auto', 'fp32', 'int8']).optional(),
 });
 
 export const Status = z.object({

@@ -5,7 +5,17 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ModelPack } from '../model/pack.js';
-import { MagicLensRuntime, type ProviderName } from '../model/runtime.js';
+import { MagicLensRuntime, type ProviderName, type RuntimeOptions } from '../model/runtime.js';
+
+export interface BulkLaneOptions {
+  threads: number;
+  providers: ProviderName[];
+  graphCacheDir?: string;
+  /** the int8 image tower (app/index/precision.ts chooses) */
+  imageGraph?: RuntimeOptions['imageGraph'];
+  /** images per image-tower run (app/index/batch-probe.ts measures it) */
+  imageBatch?: number;
+}
 
 export interface Embedder {
   readonly modelId: string;
@@ -20,7 +30,7 @@ export interface Embedder {
   readonly alive: boolean;
 }
 
-export async function openBulkLane(pack: ModelPack, opts: { threads: number; providers: ProviderName[]; graphCacheDir?: string }): Promise<Embedder> {
+export async function openBulkLane(pack: ModelPack, opts: BulkLaneOptions): Promise<Embedder> {
   try {
     return await WorkerEmbedder.start(pack, opts);
   } catch (err) {
@@ -87,7 +97,7 @@ class WorkerEmbedder implements Embedder {
     worker.on('exit', (code) => fail(new Error(`bulk worker exited (${code})`)));
   }
 
-  static start(pack: ModelPack, opts: { threads: number; providers: ProviderName[]; graphCacheDir?: string }): Promise<WorkerEmbedder> {
+  static start(pack: ModelPack, opts: BulkLaneOptions): Promise<WorkerEmbedder> {
     const self = import.meta.url;
     const isTs = self.endsWith('.ts');
     const target = new URL(`./bulk-worker.${isTs ? 'ts' : 'js'}`, self).href;
@@ -109,7 +119,7 @@ class WorkerEmbedder implements Embedder {
         await import(${JSON.stringify(target + '?tsx')}); // a new URL: the failed import is cached
       }
     })().catch((e) => require('node:worker_threads').parentPort.postMessage({ type: 'fatal', error: String((e && e.stack) || e) }));`;
-    const worker = new Worker(code, { eval: true, workerData: { packDir: pack.dir, threads: opts.threads, providers: opts.providers, graphCacheDir: opts.graphCacheDir } });
+    const worker = new Worker(code, { eval: true, workerData: { packDir: pack.dir, threads: opts.threads, providers: opts.providers, graphCacheDir: opts.graphCacheDir, imageGraph: opts.imageGraph, imageBatch: opts.imageBatch } });
     return new Promise((resolve, reject) => {
       const onMsg = (m: { type: string; modelId?: string; dim?: number; provider?: string; error?: string }) => {
         if (m.type === 'ready') {

@@ -5,7 +5,7 @@
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadPack } from '../model/pack.js';
-import { MagicLensRuntime, type ProviderName } from '../model/runtime.js';
+import { MagicLensRuntime, type ProviderName, type RuntimeOptions } from '../model/runtime.js';
 
 interface Init {
   packDir: string;
@@ -13,6 +13,8 @@ interface Init {
   providers: ProviderName[];
   lowPriority?: boolean;
   graphCacheDir?: string;
+  imageGraph?: RuntimeOptions['imageGraph'];
+  imageBatch?: number;
 }
 
 const port = parentPort!;
@@ -34,7 +36,7 @@ try {
   // The main thread verified the pack's hashes already when it loaded it.
   const pack = await loadPack(init.packDir, { verifyHashes: false });
   // The image tower at once: this lane exists to run it.
-  const rt = await MagicLensRuntime.open(pack, { threads: init.threads, providers: init.providers, imageTower: 'eager', ...(init.graphCacheDir ? { graphCacheDir: init.graphCacheDir } : {}) });
+  const rt = await MagicLensRuntime.open(pack, { threads: init.threads, providers: init.providers, imageTower: 'eager', ...(init.graphCacheDir ? { graphCacheDir: init.graphCacheDir } : {}), ...(init.imageGraph ? { imageGraph: init.imageGraph } : {}), ...(init.imageBatch ? { imageBatch: init.imageBatch } : {}) });
   port.on('message', (m: { id: number; pixels?: Float32Array; n?: number; close?: boolean }) => {
     if (m.close) {
       void rt.close().finally(() => port.postMessage({ type: 'closed' }));

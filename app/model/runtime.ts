@@ -27,6 +27,13 @@ export interface RuntimeOptions {
   graphCache?: Omit<GraphCacheOptions, 'dir'>;
   /** 'lazy' (default): the image tower opens on the first photo; 'eager': with the others (the bulk lane) */
   imageTower?: 'lazy' | 'eager';
+  /**
+   * The image tower from another graph than the pack's (the int8 twin app/model/int8.ts builds in the
+   * data folder); used on the CPU provider only, the GPU providers keep the pack's own graphs.
+   */
+  imageGraph?: { file: string; sha256: string; precision: 'int8' };
+  /** images per image-tower run (default IMAGE_BATCH; the bulk lane passes the probed best) */
+  imageBatch?: number;
 }
 
 export function defaultProviders(platform: NodeJS.Platform = process.platform): ProviderName[] {
@@ -69,14 +76,16 @@ class GraphOpener {
     private readonly so: ort.InferenceSession.SessionOptions,
     private readonly precision: 'fp32' | 'fp16',
     private readonly cache: GraphCache | null,
+    private readonly imageGraph: RuntimeOptions['imageGraph'] | null = null,
   ) {}
 
   async open(graph: 'image.onnx' | 'text.onnx' | 'fusion.onnx'): Promise<ort.InferenceSession> {
     const t0 = performance.now();
     const fp16 = this.pack.manifest.variants?.fp16;
     const f = this.precision === 'fp16' ? fp16?.[graph] ?? graph : graph;
-    const file = this.pack.path(f);
-    const sha = this.pack.manifest.files[f]?.sha256;
+    const alt = graph === 'image.onnx' ? this.imageGraph : null;
+    const file = alt ? alt.file : this.pack.path(f);
+    const sha = alt ? alt.sha256 : this.pack.manifest.files[f]?.sha256;
     let opened: OpenedGraph;
     if (this.cache && sha) opened = await this.cache.open(file, sha, this.so);
     else opened = { session: await ort.InferenceSession.create(file, { ...this.so, graphOptimizationLevel: 'all' }), source: 'original' };
@@ -103,6 +112,10 @@ export class MagicLensRuntime {
   /** providers tried before the one that runs, with the reason each failed */
   readonly fallbacks: { provider: ProviderName; error: string }[];
   readonly precision: 'fp32' | 'fp16';
+  /** the image tower's precision: the int8 twin when RuntimeOptions.imageGraph was used */
+  imagePrecision: 'fp32' | 'fp16' | 'int8' = 'fp32';
+  /** images per image-tower run */
+  imageBatch = IMAGE_BATCH;
   /** the image tower, opened on first use: a query on a library photo never needs it */
   private imageP: Promise<ort.InferenceSession> | null;
 
@@ -145,7 +158,7 @@ export class MagicLensRuntime {
       const missing = providerUnavailable(provider);
       if (missing) { fallbacks.push({ provider, error: missing }); continue; }
       const precision = fp16 && (want === 'fp16' || (want === 'auto' && provider !== 'cpu')) ? 'fp16' : 'fp32';
-      const opener = new GraphOpener(pack, sessionOptions(provider, opts.threads), precision, cache);
+      const opener = new GraphOpener(pack, sessionOptions(provider, opts.threads), precision, cache, provider === 'cpu' ? opts.imageGraph : null);
       // Text tower and fusion head together (ORT builds sessions off the main thread); the image tower waits for a photo.
       const made = await Promise.allSettled([opener.open('text.onnx'), opener.open('fusion.onnx'), ...(opts.imageTower === 'eager' ? [opener.open('image.onnx')] : [])]);
       const ok = made.flatMap((m) => (m.status === 'fulfilled' ? [m.value] : []));
@@ -154,6 +167,8 @@ export class MagicLensRuntime {
       try {
         if (failed) throw failed.reason;
         rt = new MagicLensRuntime(pack, provider, tokenizer, opener, ok[0]!, ok[1]!, fallbacks, precision);
+        rt.imagePrecision = provider === 'cpu' && opts.imageGraph ? 'int8' : precision;
+        if (opts.imageBatch) rt.imageBatch = Math.max(1, Math.floor(opts.imageBatch));
         if (ok[2]) rt.imageP = Promise.resolve(ok[2]);
         if (opts.warmup !== false) await rt.warmup();
         return rt;
@@ -190,12 +205,12 @@ export class MagicLensRuntime {
     const S = this.imageSize;
     if (pixels.length !== n * S * S * 3) throw new Error(`embedImages: expected ${n}×${S}×${S}×3 floats, got ${pixels.length}`);
     if (n === 0) return new Float32Array(0);
-    // larger batches are slower per image on CPU (cache pressure); split into chunks of IMAGE_BATCH
+    // larger batches can be slower per image on CPU (cache pressure); split into chunks of imageBatch
     const per = S * S * 3;
     const result = new Float32Array(n * this.dim);
     const image = await this.imageSession();
-    for (let i = 0; i < n; i += IMAGE_BATCH) {
-      const m = Math.min(IMAGE_BATCH, n - i);
+    for (let i = 0; i < n; i += this.imageBatch) {
+      const m = Math.min(this.imageBatch, n - i);
       const out = await image.run({ pixels: new ort.Tensor('float32', pixels.subarray(i * per, (i + m) * per), [m, S, S, 3]) });
       result.set(out.image_embed!.data as Float32Array, i * this.dim);
     }

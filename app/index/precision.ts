@@ -1,0 +1,106 @@
+// Which image tower the bulk lane runs: float32 or its int8 twin. The rule that keeps the store clean:
+// a model's stored vectors all come from ONE precision. The precision is pinned when the model's
+// vector tables are still empty (before its first vector is written) and kept for as long as it has
+// vectors; a different wish (the self-check's verdict, or the user's setting) takes effect when the
+// library is next embedded from scratch for that model (a new model, a re-install, an upgrade), never
+// for "new photos only". Why not re-embed at once: on the base model a re-embed is the whole indexing
+// wait again (hours for a large library) for a 2-3× speed-up of future photos, and a half re-embedded
+// store would mix the two; why not int8 for new photos only: int8 and float32 vectors of one photo differ
+// by ~1e-4-1e-3 in cosine, small, but a store that mixes them could no longer be checked against
+// either tower, and the self-check's guarantee is about one tower against the other, not mixtures.
+import fs from 'node:fs';
+import path from 'node:path';
+import { APP_ROOT } from '../paths.js';
+import { ensureInt8Graph, readPinnedPrecision, writePinnedPrecision, writePrecisionStatus, type ImagePrecision, type Int8Graph } from '../model/int8.js';
+import type { QuantizeOptions } from '../../models/ts/quantize.js';
+import type { ModelPack } from '../model/pack.js';
+import { readSelfCheck, runSelfCheck } from '../model/selfcheck.js';
+
+export type PrecisionSetting = 'auto' | 'fp32' | 'int8';
+
+export interface PrecisionChoice {
+  precision: ImagePrecision;
+  /** the int8 graph to open (precision 'int8' only) */
+  imageGraph: { file: string; sha256: string; precision: 'int8' } | null;
+  /** one line for the Models view: what runs and why */
+  reason: string;
+}
+
+export interface PrecisionDeps {
+  dataDir: string;
+  setting: PrecisionSetting;
+  /** whether the model's vector tables hold any vector now */
+  hasVectors: boolean;
+  /** up to n of the user's photos for the self-check (the bundled samples are used when empty) */
+  photoPaths?: (n: number) => string[];
+  threads?: number;
+  /** test hook: how the int8 twin is made (a deliberately degraded one) */
+  quantize?: QuantizeOptions;
+}
+
+export const SAMPLE_PHOTOS_DIR = path.join(APP_ROOT, 'models', 'samples', 'photos');
+
+function samplePaths(): string[] {
+  try {
+    return fs.readdirSync(SAMPLE_PHOTOS_DIR).sort().map((f) => path.join(SAMPLE_PHOTOS_DIR, f));
+  } catch {
+    return [];
+  }
+}
+
+/** The precision the user's setting and the self-check ask for, with the reason (before pinning). */
+async function wanted(pack: ModelPack, d: PrecisionDeps): Promise<{ precision: ImagePrecision; graph: Int8Graph | null; reason: string }> {
+  if (d.setting === 'fp32') return { precision: 'fp32', graph: null, reason: 'float32 image tower: set in Settings' };
+  let graph: Int8Graph;
+  try {
+    graph = ensureInt8Graph(pack, d.dataDir, d.quantize);
+  } catch (err) {
+    return { precision: 'fp32', graph: null, reason: `float32 image tower: the int8 graph could not be built (${(err as Error).message})` };
+  }
+  if (d.setting === 'int8') return { precision: 'int8', graph, reason: 'int8 image tower: set in Settings (self-check not required)' };
+  let check = readSelfCheck(d.dataDir, graph);
+  if (!check) {
+    const own = d.photoPaths?.(64) ?? [];
+    try {
+      check = await runSelfCheck(pack, graph, own.length >= 8 ? own : [...own, ...samplePaths()], d.dataDir, { threads: d.threads ?? 2 });
+    } catch (err) {
+      return { precision: 'fp32', graph: null, reason: `float32 image tower: the int8 self-check could not run (${(err as Error).message})` };
+    }
+  }
+  return { precision: check.passed ? 'int8' : 'fp32', graph: check.passed ? graph : null, reason: check.reason };
+}
+
+/** Decides the bulk lane's image tower; pins the precision when the model has no vectors yet. */
+export async function chooseImagePrecision(pack: ModelPack, d: PrecisionDeps): Promise<PrecisionChoice> {
+  const id = pack.manifest.id;
+  const w = await wanted(pack, d);
+  // Vectors written before int8 existed carry no pin: they are float32.
+  const pinned = d.hasVectors ? readPinnedPrecision(d.dataDir, id) ?? 'fp32' : null;
+  let precision = w.precision;
+  let reason = w.reason;
+  if (pinned && pinned !== w.precision) {
+    precision = pinned;
+    reason = `${pinned === 'fp32' ? 'float32' : 'int8'} image tower kept: this library's vectors were made with it and the store never mixes the two; ${w.precision} applies when the library is next embedded from scratch (${w.reason})`;
+  }
+  if (!pinned) writePinnedPrecision(d.dataDir, id, precision);
+  let graph = precision === 'int8' ? w.graph : null;
+  if (precision === 'int8' && !graph) {
+    try {
+      graph = ensureInt8Graph(pack, d.dataDir, d.quantize);
+    } catch (err) {
+      throw new Error(`this library's vectors were made with the int8 image tower, which cannot be rebuilt: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  writePrecisionStatus(d.dataDir, id, { precision, reason });
+  return { precision, imageGraph: graph ? { file: graph.file, sha256: graph.sha256, precision: 'int8' } : null, reason };
+}
+
+/** What openBulkLane needs from the precision choice, given the lane's own dependencies. */
+export async function bulkImageOptions(pack: ModelPack, d: { dataDir: string; setting?: PrecisionSetting; vectors: { modelKey(id: string): number | undefined; count(key: number, kind: 'target'): number }; threads?: number; photoPaths?: (n: number) => string[] }): Promise<{ imageGraph?: PrecisionChoice['imageGraph'] & object }> {
+  const key = d.vectors.modelKey(pack.manifest.id);
+  const choice = await chooseImagePrecision(pack, {
+    dataDir: d.dataDir, setting: d.setting ?? 'auto', hasVectors: key !== undefined && d.vectors.count(key, 'target') > 0,
+    ...(d.threads ? { threads: d.threads } : {}), ...(d.photoPaths ? { photoPaths: d.photoPaths } : {}),
+  });
+  return choice.imageGraph ? { imageGraph: choice.imageGraph } : {};
+}
