@@ -7,6 +7,7 @@
 // paid while the bulk lane is actually needed.
 import { ApiError, type Settings } from '../api/contract.js';
 import { openBulkLane, type Embedder } from '../index/bulk-lane.js';
+import { bulkImageOptions } from '../index/precision.js';
 import { specFromManifest, type PreprocessSpec } from '../media/preprocess.js';
 import { graphCacheDir } from '../model/graph-cache.js';
 import type { ModelPack } from '../model/pack.js';
@@ -30,9 +31,13 @@ export interface LaneDeps {
   threads?: number;
   /** How long an idle bulk lane keeps its model loaded. */
   bulkIdleMs?: number;
+  /** Up to n library photos, for the int8 self-check (app/index/precision.ts). */
+  photoPaths?: (n: number) => string[];
 }
 
 const BULK_IDLE_MS = 60_000;
+/** How long a replaced interactive lane stays open for the queries already running on it. */
+const RETIRE_MS = 10_000;
 
 async function openInteractive(d: LaneDeps, pack: ModelPack): Promise<{ lane: ModelLane; provider: string }> {
   const s = d.settings();
@@ -44,7 +49,9 @@ async function openInteractive(d: LaneDeps, pack: ModelPack): Promise<{ lane: Mo
 
 async function openBulk(d: LaneDeps, pack: ModelPack): Promise<BulkLane> {
   const s = d.settings();
-  const embedder = await openBulkLane(pack, { threads: d.threads ?? s.threads, providers: [...s.providers], graphCacheDir: graphCacheDir(d.registry.dataDir) });
+  // float32 or the int8 twin: the self-check's verdict, the setting, and the store's pin decide
+  const image = await bulkImageOptions(pack, { dataDir: d.registry.dataDir, setting: s.imagePrecision, vectors: d.vectors, threads: d.threads ?? s.threads, ...(d.photoPaths ? { photoPaths: d.photoPaths } : {}) });
+  const embedder = await openBulkLane(pack, { threads: d.threads ?? s.threads, providers: [...s.providers], graphCacheDir: graphCacheDir(d.registry.dataDir), ...image });
   const key = d.vectors.ensureModel(embedder.modelId, embedder.dim);
   return { embedder, key, spec: specFromManifest(pack.manifest) };
 }
@@ -59,6 +66,7 @@ export class ModelLanes {
   private bulkP: Promise<BulkLane> | null = null;
   private bulkOpen: BulkLane | null = null;
   private bulkIdleTimer: NodeJS.Timeout | null = null;
+  private readonly retired = new Map<NodeJS.Timeout, () => Promise<void>>();
 
   constructor(private readonly d: LaneDeps, activeId: string | null) {
     this.active = activeId;
@@ -150,7 +158,7 @@ export class ModelLanes {
 
   /** Closes both lanes and makes `id` the model the next lanes open (packs are read again). */
   async switchTo(id: string | null): Promise<void> {
-    await this.closeLanes();
+    await this.closeLanes(true);
     this.packs.clear(); // a re-installed pack with the same id must be read again
     this.active = id;
     this.providerName = null;
@@ -159,16 +167,38 @@ export class ModelLanes {
   async close(): Promise<void> {
     if (this.bulkIdleTimer) clearTimeout(this.bulkIdleTimer);
     this.bulkIdleTimer = null;
+    for (const [t, close] of this.retired) {
+      clearTimeout(t);
+      await close();
+    }
+    this.retired.clear();
     await this.closeLanes();
   }
 
-  private async closeLanes(): Promise<void> {
+  /**
+   * A query that took the interactive lane just before a switch (model change, settings reopen)
+   * still runs on its sessions: closing them at once fails it with "Session already disposed".
+   * New queries open the new lane; the old one is closed once such queries are long done
+   * (interactive runs take milliseconds).
+   */
+  private retire(lane: Promise<ModelLane>): void {
+    const close = () => lane.then((l) => l.rt.close()).catch(() => {});
+    const t = setTimeout(() => {
+      this.retired.delete(t);
+      void close();
+    }, RETIRE_MS);
+    t.unref();
+    this.retired.set(t, close);
+  }
+
+  private async closeLanes(retire = false): Promise<void> {
     const i = this.interactiveP;
     const b = this.bulkP;
     this.interactiveP = null;
     this.bulkP = null;
     this.bulkOpen = null;
-    if (i) await i.then((l) => l.rt.close()).catch(() => {});
+    if (i && retire) this.retire(i);
+    else if (i) await i.then((l) => l.rt.close()).catch(() => {});
     if (b) await b.then((l) => l.embedder.close()).catch(() => {});
   }
 }

@@ -50,7 +50,7 @@ export interface ModelDeps {
   registry: ModelRegistry;
   vectors: VectorStore;
   lanes: ModelLanes;
-  indexer: Pick<Indexer, 'stop' | 'restart' | 'kick' | 'isRunning' | 'isPaused' | 'hasWorkLeft'>;
+  indexer: Pick<Indexer, 'stop' | 'restart' | 'kick' | 'pause' | 'isRunning' | 'isPaused' | 'hasWorkLeft'>;
   emit: EventSink;
   /** smart albums, re-scored in the new model's space once search has switched */
   albums?: { list(): { id: number }[]; refresh(id: number): Promise<void> };
@@ -166,10 +166,13 @@ export class ModelManager {
   /** Stops indexing, reopens the lanes on `id` and re-embeds what the new model has not seen. */
   async switchModel(id: string | null): Promise<void> {
     const { indexer, lanes } = this.d;
+    // stopping the indexer resumes it; a user's "Pause indexing" must survive a settings change or a switch
+    const paused = indexer.isPaused;
     await indexer.stop();
     await lanes.switchTo(id);
     markStaleForActive(this.d, id);
     indexer.restart();
+    if (paused) indexer.pause();
     indexer.kick();
     this.d.emit('models.changed', { activeId: id });
   }
@@ -179,20 +182,20 @@ export class ModelManager {
     return this.switchModel(this.d.lanes.activeId);
   }
 
+  /**
+   * Chooses an installed pack. Like an install, it goes through the background re-index: search
+   * keeps answering with the current model until the new one's index covers the library (or the
+   * user forces the switch with models.switchNow). Choosing the pack already being prepared leaves
+   * that upgrade running; choosing the serving model cancels a pending upgrade.
+   */
   async activate(id: string): Promise<ModelInfo> {
     const info = this.infos().find((m) => m.id === id);
     if (!info) throw new ApiError('not_found', `no model pack ${id}`);
     if (info.error) throw new ApiError('bad_input', `model pack ${id} is damaged: ${info.error}`);
-    // An explicit choice of an installed pack switches at once (the API contract that
-    // tests/integration/engine/lifecycle.test.ts pins; the previous model's vectors are kept);
-    // installs go through the background re-index (prepareSwitch). A pending upgrade is dropped.
-    if (this.shadow?.target.id === id) {
-      await this.finishUpgrade();
-      return this.infos().find((m) => m.id === id)!;
+    if (this.shadow?.target.id !== id) {
+      this.d.registry.setActive(id); // the immediate path keeps this; prepareSwitch re-persists the serving model otherwise
+      await this.prepareSwitch(id);
     }
-    await this.stopUpgrade();
-    this.d.registry.setActive(id);
-    if (id !== this.d.lanes.activeId) await this.switchModel(id);
     return this.infos().find((m) => m.id === id)!;
   }
 

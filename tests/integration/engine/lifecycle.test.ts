@@ -140,16 +140,50 @@ describe.skipIf(!pack)('indexing lifecycle', () => {
     const before = (await svc.handlers['models.list']({})).map((x) => [x.id, x.active]);
     expect(before).toContainEqual(['tiny-copy-b', false]);
 
+    const from = (await svc.handlers['status.get']({})).model!.id;
+    const fromKey = svc.db.prepare('SELECT key FROM models WHERE id = ?').pluck().get(from) as number;
+    const query = () => svc.handlers['search.text']({ text: 'red', offset: 0, limit: 5, filters: {} });
+    const oldHits = (await query()).hits.map((h) => h.photo.id);
+    // Paused, the background re-index holds still: what search answers meanwhile is deterministic.
+    await svc.handlers['index.pause']({});
+    const upgrades: { state: string; targetId: string; done: number; total: number }[] = [];
+    const off = svc.onEvent((e) => {
+      if (e.event === 'models.upgrade') upgrades.push(e.data as (typeof upgrades)[number]);
+    });
     const info = await svc.handlers['models.activate']({ id: 'tiny-copy-b' });
-    expect(info.active).toBe(true);
+    expect(info.active).toBe(false); // not yet: the library is re-embedded first
+    await waitFor(async () => (await svc.handlers['models.upgrade']({}))?.total === N + 25, 30_000, 'upgrade counted the library');
+    expect(await svc.handlers['models.upgrade']({})).toMatchObject({ state: 'paused', fromId: from, targetId: 'tiny-copy-b', done: 0, total: N + 25 });
+    const during = await query();
+    expect(during.modelId).toBe(from);
+    expect(during.hits.map((h) => h.photo.id)).toEqual(oldHits);
+    expect((await svc.handlers['status.get']({})).model?.id).toBe(from);
+    // A settings change that reopens the lanes keeps search, the pause and the pending upgrade.
+    const threads = (await svc.handlers['settings.get']({})).threads;
+    await Promise.all([svc.handlers['settings.set']({ threads: threads === 1 ? 2 : 1 }), query(), query()]);
+    const afterSettings = await query();
+    expect(afterSettings.modelId).toBe(from);
+    expect(afterSettings.hits.map((h) => h.photo.id)).toEqual(oldHits);
+    expect((await svc.handlers['index.progress']({})).state).toBe('paused');
+    expect(await svc.handlers['models.upgrade']({})).toMatchObject({ state: 'paused', targetId: 'tiny-copy-b', done: 0 });
+
+    await svc.handlers['index.resume']({});
+    await waitFor(async () => (await svc.handlers['status.get']({})).model?.id === 'tiny-copy-b', 60_000, 'switch once covered');
+    off();
+    expect(await svc.handlers['models.upgrade']({})).toBeNull();
+    expect(upgrades.at(-1)).toMatchObject({ state: 'switched', targetId: 'tiny-copy-b', done: N + 25, total: N + 25 });
+    expect(upgrades.some((u) => u.state === 'running' && u.done > 0 && u.done < N + 25), 'progress while re-embedding').toBe(true);
+    expect((await svc.handlers['models.list']({})).find((x) => x.id === 'tiny-copy-b')?.active).toBe(true);
     await svc.whenIdle();
     const keys = svc.db.prepare('SELECT key, id FROM models ORDER BY key').all() as { key: number; id: string }[];
-    expect(keys.map((k) => k.id)).toContain('tiny-copy-b');
+    // the previous model's vectors go once search has switched away from it
+    expect(keys.map((k) => k.id)).toEqual(['tiny-copy-b']);
+    expect(svc.db.prepare(`SELECT name FROM sqlite_master WHERE name IN ('vec_target_${fromKey}', 'vec_clip_${fromKey}')`).all()).toEqual([]);
     for (const k of keys) {
-      expect((svc.db.prepare(`SELECT count(*) AS n FROM vec_target_${k.key}`).get() as { n: number }).n, k.id).toBe(N + 25);
+      for (const kind of ['clip', 'target']) expect((svc.db.prepare(`SELECT count(*) AS n FROM vec_${kind}_${k.key}`).get() as { n: number }).n, `${kind} ${k.id}`).toBe(N + 25);
     }
     expect(indexed()).toBe(N + 25);
-    const r = await svc.handlers['search.text']({ text: 'red', offset: 0, limit: 5, filters: {} });
+    const r = await query();
     expect(r.modelId).toBe('tiny-copy-b');
     const a = await svc.handlers['albums.get']({ id: album.id, offset: 0, limit: 10 });
     expect(a.hits).toHaveLength(5);
