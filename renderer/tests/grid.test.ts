@@ -71,7 +71,8 @@ describe('timeline sections', () => {
     expect(rendered).toBeGreaterThan(0);
     expect(rendered).toBeLessThanOrEqual(l.cols * 13);
     const b = mid[0]!;
-    expect(b.y).toBe(b.withHeader ? b.section.top : b.section.top + 40 + ((b.from - b.section.start) / l.cols) * l.rowHeight);
+    const sec = b.section!;
+    expect(b.y).toBe(b.withHeader ? sec.top : sec.top + 40 + ((b.from - sec.start) / l.cols) * l.rowHeight);
   });
 
   it('moves down and up by column across day boundaries', () => {

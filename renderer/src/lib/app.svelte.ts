@@ -121,7 +121,10 @@ export class AppState {
     const sort = this.sort;
     // Files that could not be read are not photos here: they are listed under Problems.
     const base = { sort, hideErrors: true, ...(favourites ? { favourites: true } : {}) };
-    return new PagedSource((offset, limit) => this.client.call('photos.list', folderId === null ? { offset, limit, ...base } : { offset, limit, folderId, ...base }));
+    const where = folderId === null ? {} : { folderId };
+    // Date sorts show the timeline: a header per day of capture (sources.svelte.ts, grid.ts).
+    const groups = sort === 'name' ? undefined : () => this.client.call('photos.timeline', { ...where, sort, hideErrors: true, ...(favourites ? { favourites: true } : {}) });
+    return new PagedSource((offset, limit) => this.client.call('photos.list', { offset, limit, ...where, ...base }), 240, groups);
   }
 
   async start(): Promise<void> {

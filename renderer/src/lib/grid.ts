@@ -133,7 +133,8 @@ export function sectionAt(s: Sections, y: number): number {
 }
 
 export interface Block {
-  section: Section;
+  /** null for the one block of a plain grid */
+  section: Section | null;
   /** header drawn in this block (its first rows are the section's first) */
   withHeader: boolean;
   y: number;

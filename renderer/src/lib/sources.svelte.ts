@@ -1,6 +1,7 @@
 // Data sources for the virtualised grid. A source answers "how many" and "item i", loading
 // pages lazily, so the grid can scroll through 100k photos holding only what is near the view.
 import type { Photo } from '../../../app/api/contract.js';
+import type { Group } from './grid.js';
 
 export interface GridItem {
   photo: Photo;
@@ -38,6 +39,8 @@ export type PageLoader = (offset: number, limit: number) => Promise<{ items: Pho
 /** Lazily paged photos (the library, a folder): pages of `pageSize` fetched on demand. */
 export class PagedSource implements GridSource {
   total = $state(0);
+  /** The timeline's day groups (date sorts), once loaded; the grid shows a header per day. */
+  groups = $state<Group[] | null>(null);
   loaded = $state(false);
   error = $state<string | null>(null);
   private version = $state(0);
@@ -50,10 +53,26 @@ export class PagedSource implements GridSource {
   private generation = 0;
   private lastRange: [number, number] = [0, 0];
 
+  private groupsAsked = false;
+
   constructor(
     private readonly load: PageLoader,
     private readonly pageSize = 240,
+    private readonly loadGroups?: () => Promise<Group[]>,
   ) {}
+
+  /** Day groups are fetched with the first page and again on refresh (photos changed). */
+  private fetchGroups(): void {
+    if (!this.loadGroups) return;
+    this.groupsAsked = true;
+    const gen = this.generation;
+    this.loadGroups().then(
+      (g) => {
+        if (gen === this.generation) this.groups = g;
+      },
+      () => undefined, // without groups the grid is a plain grid: nothing is lost
+    );
+  }
 
   get count(): number {
     return this.total;
@@ -69,6 +88,7 @@ export class PagedSource implements GridSource {
 
   ensure(from: number, to: number): void {
     this.lastRange = [from, to];
+    if (!this.groupsAsked) this.fetchGroups();
     const first = Math.floor(from / this.pageSize);
     const last = Math.floor(Math.max(from, to - 1) / this.pageSize);
     for (let p = first; p <= last; p++) this.fetchPage(p);
@@ -93,6 +113,7 @@ export class PagedSource implements GridSource {
     this.pages.clear();
     this.inflight.clear();
     const [from, to] = this.lastRange;
+    this.fetchGroups();
     this.ensure(from, Math.max(to, from + 1));
   }
 
