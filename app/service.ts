@@ -117,7 +117,9 @@ function openEngine(opts: ServiceOptions, dataDir: string): Engine {
   const events = new EventBus();
   const emit = events.emit;
   const settings = () => readSettings(stores.settingsRepo, opts.threads);
-  const lanes = new ModelLanes({ registry, vectors, settings, threads: opts.threads, bulkIdleMs: opts.bulkIdleMs }, opts.modelId ?? registry.active());
+  // photoPaths: the int8 self-check runs on the user's own photos (app/index/precision.ts)
+  const photoPaths = (n: number) => photos.list({ offset: 0, limit: n, sort: 'name', hideErrors: true }).items.map((p) => p.path);
+  const lanes = new ModelLanes({ registry, vectors, settings, threads: opts.threads, bulkIdleMs: opts.bulkIdleMs, photoPaths }, opts.modelId ?? registry.active());
   markStaleForActive({ db, registry, vectors }, lanes.activeId);
 
   const search = new SearchEngine(db, photos, vectors, () => lanes.interactive());
