@@ -5,6 +5,7 @@ import { ApiError, type EventData, type EventSink, type ModelInfo, type ModelUpg
 import type { Indexer } from '../index/indexer.js';
 import { catalogueInfos, type CatalogueInfo } from '../model/catalogue.js';
 import { resolveSource } from '../model/install-inputs.js';
+import { readPrecisionStatus } from '../model/int8.js';
 import type { ModelRegistry, PackInfo } from '../model/registry.js';
 import type { Db } from '../store/db.js';
 import type { VectorStore } from '../store/vectors.js';
@@ -31,6 +32,8 @@ export function modelInfos(registry: ModelRegistry, activeId: string | null): Mo
     licence: p.manifest?.licence ?? '',
     sizeBytes: packSize(p),
     error: p.error ?? null,
+    // float32 or int8 image tower for indexing, and why (app/index/precision.ts)
+    imagePrecision: readPrecisionStatus(registry.dataDir, p.id),
   }));
 }
 
