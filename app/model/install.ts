@@ -8,6 +8,7 @@ import path from 'node:path';
 import { convertCheckpoint } from '../../models/ts/convert.js';
 import { fallbackHint } from './catalogue.js';
 import { checkLocalInput, DownloadError, downloadInput, dropDownload, InstallLock, resolveSource, type InputFile, type InputKind } from './install-inputs.js';
+import { buildInt8AfterInstall } from './int8.js';
 import { loadPack } from './pack.js';
 import { ModelRegistry } from './registry.js';
 import { MagicLensRuntime } from './runtime.js';
@@ -124,6 +125,8 @@ async function convertAndInstall(o: InstallOptions, ck: InputFile, vocab: InputF
     progress({ phase: 'install', done: 0, total: 1 });
     const installed = await registry.install(work, { move: true });
     progress({ phase: 'install', done: 1, total: 1 });
+    // the int8 image tower beside it in the data folder (its self-check runs at the first indexing)
+    buildInt8AfterInstall(installed, o.dataDir);
     const bytes = Object.values(installed.manifest.files).reduce((s, f) => s + f.bytes, 0);
     const summary: PackSummary = {
       id: installed.manifest.id, name: installed.manifest.name, dir: installed.dir, demo: installed.manifest.demo,

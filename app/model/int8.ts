@@ -76,3 +76,13 @@ export function writePrecisionStatus(dataDir: string, modelId: string, s: { prec
   fs.mkdirSync(int8Dir(dataDir), { recursive: true });
   fs.writeFileSync(path.join(int8Dir(dataDir), `status-${encodeURIComponent(modelId)}.json`), JSON.stringify(s) + '\n');
 }
+
+/** Install hook: the int8 twin is built right after a pack is installed; a failure only means float32. */
+export function buildInt8AfterInstall(pack: ModelPack, dataDir: string): string | null {
+  try {
+    ensureInt8Graph(pack, dataDir);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
