@@ -15,6 +15,7 @@ import { bearer, hostAllowed, originAllowed, tokenMatches } from './server/guard
 import { sendError } from './server/http.js';
 import { mediaRoute } from './server/media.js';
 import { DEFAULT_STATIC_DIR, staticRoute } from './server/static.js';
+import { uploadRoute } from './server/upload.js';
 
 export type { BridgeService } from './server/bridge.js';
 export { MAX_BODY_BYTES, tokenMatches } from './server/guards.js';
@@ -26,6 +27,8 @@ export interface StartServerOptions {
   port?: number;
   token?: string;
   staticDir?: string;
+  /** Overrides the largest checkpoint POST /upload/checkpoint accepts (tests). */
+  maxUploadBytes?: number;
 }
 
 export interface RunningServer {
@@ -36,19 +39,21 @@ export interface RunningServer {
 }
 
 /** Guards first (Host, Origin, then the token for /api and /media), then the route. */
-function requestHandler(ctx: BridgeContext, staticDir: string | undefined): http.RequestListener {
+function requestHandler(ctx: BridgeContext, staticDir: string | undefined, maxUploadBytes: number | undefined): http.RequestListener {
   const media = mediaRoute(ctx.service);
+  const upload = uploadRoute(ctx.service, maxUploadBytes);
   const files = staticRoute(staticDir, ctx.port);
   const route = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     if (!hostAllowed(req, ctx.port())) return sendError(res, 403, 'unauthorized', 'bad Host header');
     if (!originAllowed(req, ctx.port())) return sendError(res, 403, 'unauthorized', 'cross-origin request refused');
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${ctx.port()}`);
     const pathname = url.pathname;
-    if (pathname === '/api' || pathname.startsWith('/media/')) {
+    if (pathname === '/api' || pathname === '/upload/checkpoint' || pathname.startsWith('/media/')) {
       // <img> tags cannot send headers, so media may carry the token in the query instead.
-      const given = pathname === '/api' ? bearer(req) : (bearer(req) ?? url.searchParams.get('token'));
+      const given = pathname.startsWith('/media/') ? (bearer(req) ?? url.searchParams.get('token')) : bearer(req);
       if (!tokenMatches(given, ctx.token)) return sendError(res, 401, 'unauthorized', 'missing or wrong token');
       if (pathname === '/api') return handleApi(ctx.service, req, res);
+      if (pathname === '/upload/checkpoint') return upload(req, res);
       return media(req, res, pathname.slice('/media'.length));
     }
     if (pathname === '/events') return sendError(res, 426, 'invalid_request', 'use a WebSocket');
@@ -82,7 +87,7 @@ export async function startServer(opts: StartServerOptions): Promise<RunningServ
   let port = 0;
   const ctx: BridgeContext = { service: opts.service, token, port: () => port };
 
-  const server = http.createServer(requestHandler(ctx, staticDir));
+  const server = http.createServer(requestHandler(ctx, staticDir, opts.maxUploadBytes));
   server.requestTimeout = 60_000;
   server.headersTimeout = 10_000;
   const events = attachEvents(server, ctx);

@@ -31,6 +31,18 @@ const FALLBACK_FILE: Record<InputKind, string> = { checkpoint: 'checkpoint.pkl',
  *  (or a chosen file) that would fill the disk or the memory. */
 const MAX_BYTES: Record<InputKind, number> = { checkpoint: 4 * 2 ** 30, vocab: 16 * 2 ** 20 };
 
+/** The most bytes an install input may have (a download, a chosen file, an upload through the bridge). */
+export function maxInputBytes(kind: InputKind): number {
+  return MAX_BYTES[kind];
+}
+
+/** Where the bridge's upload route puts a checkpoint picked or dropped in the browser: one fixed
+ *  name inside the data folder (never a name or path the caller chooses). The installer removes it
+ *  once the install has ended, installed or not. */
+export function uploadedCheckpointPath(dataDir: string): string {
+  return path.join(dataDir, 'uploads', 'uploaded-checkpoint.pkl');
+}
+
 /** sha256 of files whose published content we know (by file name). The checkpoints' are not published. */
 export const KNOWN_SHA256: Record<string, string> = { [CLIP_VOCAB_FILE]: CLIP_VOCAB_SHA256 };
 

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { convertCheckpoint } from '../../models/ts/convert.js';
 import { fallbackHint } from './catalogue.js';
-import { checkLocalInput, DownloadError, downloadInput, dropDownload, InstallLock, resolveSource, type InputFile, type InputKind } from './install-inputs.js';
+import { checkLocalInput, DownloadError, downloadInput, dropDownload, InstallLock, resolveSource, uploadedCheckpointPath, type InputFile, type InputKind } from './install-inputs.js';
 import { buildInt8AfterInstall } from './int8.js';
 import { loadPack } from './pack.js';
 import { ModelRegistry } from './registry.js';
@@ -79,6 +79,9 @@ export async function installOfficialModel(o: InstallOptions): Promise<PackSumma
   resolveSource('checkpoint', o.checkpoint);
   resolveSource('vocab', o.vocab);
   const lock = InstallLock.acquire(o.dataDir);
+  // an uploaded checkpoint is the app's copy, not the user's file: it goes whatever the outcome
+  const upload = uploadedCheckpointPath(o.dataDir);
+  const fromUpload = path.resolve(o.checkpoint) === upload;
   try {
     const downloads = path.join(o.dataDir, 'downloads');
     const ck = await fetchInput(o.checkpoint, downloads, 'download-checkpoint', 'checkpoint', o);
@@ -92,6 +95,7 @@ export async function installOfficialModel(o: InstallOptions): Promise<PackSumma
       for (const f of [ck, vocab]) dropDownload(f);
     }
   } finally {
+    if (fromUpload) fs.rmSync(upload, { force: true });
     lock.release();
   }
 }
