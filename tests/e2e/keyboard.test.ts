@@ -149,4 +149,68 @@ describe.skipIf(skip !== null)('keyboard only', () => {
     await rig.shot('06-settings-focus-light');
     expect(rig.consoleErrors).toEqual([]);
   });
+
+  it('search → select → add to a new album → viewer → the album, by keyboard alone (issue 14)', async () => {
+    const { page } = rig;
+    const count = () => page.getByTestId('selection-count').textContent();
+    await page.keyboard.press('/');
+    await expect.poll(() => focused(page)).toBe('input Search text');
+    await page.keyboard.type('a sunny beach');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('announcer').textContent(), { timeout: 20_000 }).toMatch(/^\d+ results? for 'a sunny beach'$/);
+    const total = await page.locator('.tile').count();
+
+    // Space selects the active photo, Shift+Space extends, Ctrl+A takes all, Esc clears.
+    await tabTo(page, /^div\[grid\] Search results$/);
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Space');
+    await expect.poll(count).toBe('1 selected');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Shift+Space');
+    await expect.poll(count).toBe('3 selected');
+    await page.keyboard.press('Control+a');
+    await expect.poll(count).toBe(`${total} selected`);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByTestId('selection-bar').count()).toBe(0);
+    expect(await focused(page)).toBe('div[grid] Search results');
+    await page.keyboard.press('Space'); // tile 2 is still the active one
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('Space');
+    await expect.poll(count).toBe('2 selected');
+    const picked = await page.locator('.tile[aria-selected="true"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-name')!).sort());
+
+    // The bar comes next in Tab order; the album picker takes focus; the new album gets the photos.
+    await tabTo(page, /^button Add to album…$/);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => focused(page)).toBe('input new-album');
+    expect(await tabStaysIn(page, 'dialog', 5)).toBe(true);
+    await tabTo(page, /^input new-album$/);
+    await page.keyboard.type('Keyboard picks');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByRole('dialog', { name: 'Add to album' }).count()).toBe(0);
+    await expect.poll(() => focused(page)).toBe('button Add to album…');
+    const album = (await rig.service.handlers['albums.list']({})).find((a) => a.name === 'Keyboard picks')!;
+    const members = await rig.service.handlers['albums.get']({ id: album.id, offset: 0, limit: 10 });
+    expect(members.hits.map((h) => h.photo.name).sort()).toEqual(picked);
+    await rig.shot('07-selection-bar-focus');
+
+    // Esc on the bar clears and hands focus back to the grid; Enter opens the viewer; zoom by key.
+    await page.keyboard.press('Escape');
+    await expect.poll(() => focused(page)).toBe('div[grid] Search results');
+    await page.keyboard.press('Enter');
+    await page.locator('.viewer').waitFor();
+    await expect.poll(() => focused(page)).toBe('button Close');
+    await page.keyboard.press('+');
+    await expect.poll(async () => Number(await page.locator('.viewer .stage').getAttribute('data-zoom'))).toBeGreaterThan(1);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => focused(page)).toBe('div[grid] Search results');
+
+    // The album, from the sidebar.
+    await tabTo(page, /^button Keyboard picks/, true, 60);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Keyboard picks', level: 1 }).waitFor();
+    await expect.poll(() => page.locator('.tile').count()).toBe(2);
+    expect(rig.consoleErrors).toEqual([]);
+  });
 });
