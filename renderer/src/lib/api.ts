@@ -23,6 +23,9 @@ export interface Client extends ApiClient {
   readonly transport: 'ipc' | 'http';
   /** Desktop-only requests (native dialogs/menus); null on the HTTP transport. */
   shell<M extends ShellMethod>(method: M, params?: ShellParams<M>): Promise<ShellResult<M>> | null;
+  /** HTTP only: sends a picked or dropped checkpoint (.pkl) to the bridge, which installs it; the
+   *  job's progress arrives as models.installProgress. Desktop picks a path with the native dialog. */
+  uploadCheckpoint?(file: Blob): Promise<{ jobId: string }>;
   /** Live connection state of the event channel (HTTP reconnects; IPC is always up). */
   onConnection(listener: (up: boolean) => void): () => void;
 }
@@ -140,6 +143,20 @@ export function httpClient(opts: { base: string; token: string; WebSocketImpl?: 
     shell() {
       return null;
     },
+    async uploadCheckpoint(file) {
+      const res = await fetch(new URL('upload/checkpoint', base), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/octet-stream', Authorization: `Bearer ${token}` },
+        body: file,
+      });
+      let env: ResponseEnvelope;
+      try {
+        env = (await res.json()) as ResponseEnvelope;
+      } catch {
+        throw new ApiError('unavailable', `the MagicLens server answered ${res.status}`);
+      }
+      return unwrap<{ jobId: string }>(env);
+    },
     onConnection(listener) {
       connListeners.add(listener);
       listener(up);
@@ -165,15 +182,38 @@ export function createClient(win: Window = window): Client {
   return httpClient({ base: new URL('./', url).toString(), token });
 }
 
+/** Above this a picked photo is scaled down in the page first: the HTTP bridge takes bodies of at
+ *  most 1 MiB, and base64 adds a third. */
+const SEND_AS_IS_BYTES = 600 * 1024;
+/** Long side of the scaled copy: the model sees 224 px, so 1024 px keeps the query's embedding
+ *  within resize noise of the original's and leaves a sharp preview. */
+const SCALED_LONG_SIDE = 1024;
+
 /**
  * A query photo from outside the library, read in the page (the file chooser or a drop) and
- * sent by value: the service takes no file paths for queries. Refused here above the API's cap.
+ * sent by value: the service takes no file paths for queries. Refused here above the API's cap;
+ * a large photo (a phone's 4 MB JPEG) is sent as a scaled JPEG copy, rotated as its EXIF says.
  */
 export async function queryPhotoFromFile(file: File): Promise<{ name: string; bytes: string }> {
   if (file.size > MAX_QUERY_PHOTO_BYTES) throw new Error(`${file.name} is too large for a query photo (over ${MAX_QUERY_PHOTO_BYTES / 1024 / 1024} MiB)`);
-  const data = new Uint8Array(await file.arrayBuffer());
+  const blob = file.size > SEND_AS_IS_BYTES ? await scaledCopy(file) : file;
+  const data = new Uint8Array(await blob.arrayBuffer());
   let bin = '';
   // In slices: String.fromCharCode with millions of arguments overflows the stack.
   for (let i = 0; i < data.length; i += 0x8000) bin += String.fromCharCode(...data.subarray(i, i + 0x8000));
   return { name: file.name, bytes: btoa(bin) };
+}
+
+async function scaledCopy(file: File): Promise<Blob> {
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
+  } catch {
+    throw new Error(`${file.name} is not an image this window can read`);
+  }
+  const scale = Math.min(1, SCALED_LONG_SIDE / Math.max(bitmap.width, bitmap.height));
+  const canvas = new OffscreenCanvas(Math.max(1, Math.round(bitmap.width * scale)), Math.max(1, Math.round(bitmap.height * scale)));
+  canvas.getContext('2d')?.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+  bitmap.close();
+  return canvas.convertToBlob({ type: 'image/jpeg', quality: 0.92 });
 }
