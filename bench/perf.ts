@@ -1,6 +1,6 @@
 // `npm run bench:perf` — speed against the hardware limit. Prints Markdown tables, writes bench/results/perf-*.json.
 //   --quick                 10k/100k vectors only, fewer repetitions, smaller folders (≈ 3 min)
-//   --only a,b              sections: bandwidth,knn,tower,text,index,rescan,coldstart
+//   --only a,b              sections: bandwidth,knn,tower,int8,text,index,rescan,coldstart
 //   --pack DIR              pack for the model sections (default: a base-shape random-weight pack, built once)
 //   --coldstart-baseline REV  coldstart also runs an older commit (git archive) in the same run: before/after
 //   --provider cuda         also run the image tower on CUDA where onnxruntime has it
@@ -18,6 +18,7 @@ import { normalizeRows } from './eval/rank.js';
 import { coldstartBench } from './coldstart.js';
 import { printMirror, runKnnBench, printKnn, runMirrorBench, type VariantResult } from './knn.js';
 import { baseShapePack } from './lib/base-pack.js';
+import { int8VsFp32 } from './lib/int8-bench.js';
 import { measureReadBandwidth } from './lib/vectors.js';
 import { BENCH_DIR, machineInfo, nowMs, parseArgs, printTable, writeResults } from './lib/report.js';
 import { fusionLatency, imageTowerThroughput, printText, printTower, probeProvider, textTowerLatency, type TowerRow } from './model.js';
@@ -84,7 +85,7 @@ async function main(): Promise<void> {
       ['JS Float64Array sum (4 accumulators)', bw.jsSumGBs], ['memcpy (Buffer.copy), read + write', bw.memcpyGBs], ['used as the bound', readGBs]]);
   }
 
-  const needModel = ['knn', 'tower', 'text', 'index', 'coldstart'].some(want);
+  const needModel = ['knn', 'tower', 'int8', 'text', 'index', 'coldstart'].some(want);
   let pack: Awaited<ReturnType<typeof packInfo>> | null = null;
   if (needModel) {
     try {
@@ -139,6 +140,24 @@ async function main(): Promise<void> {
     if (provider === 'cuda' && !cuda.ok) process.stdout.write('  --provider cuda: CUDA: not available on this machine, CPU rows only\n');
     results.tower = rows;
     printTower(rows);
+  }
+
+  if (want('int8') && pack) {
+    // The int8 twin the app builds (models/ts/quantize.ts) against the float32 tower, on this pack and the demo pack
+    const rows = [];
+    for (const dir of [pack.dir, path.join(ROOT, 'models', 'packs', 'demo')]) {
+      if (fs.existsSync(path.join(dir, 'manifest.json'))) rows.push(...await int8VsFp32(dir, { batches: quick ? [1, 8] : [1, 8, 32], threads: 2, minSeconds: quick ? 3 : 5, log }));
+    }
+    results.int8 = rows;
+    printTable('Image tower int8 (dynamic, per-channel weights) vs float32, 2 threads, runs interleaved; fidelity = the app\'s self-check on 64 sample photos', ['pack', 'batch', 'fp32 img/s', 'int8 img/s', 'speed-up', 'cosine mean (min)', 'top-10 overlap', 'graph MiB fp32 → int8', 'int8 build s'],
+      rows.map((r) => [r.pack, r.batch, r.fp32ImgPerSec, r.int8ImgPerSec, r.speedup, `${r.cosine.toFixed(4)} (${r.cosineMin.toFixed(4)})`, r.overlap, `${r.fp32MiB.toFixed(0)} → ${r.int8MiB.toFixed(0)}`, r.buildSeconds]));
+    for (const id of [...new Set(rows.map((r) => r.pack))]) {
+      const mine = rows.filter((r) => r.pack === id);
+      const best = mine.reduce((a, b) => (b.int8ImgPerSec > a.int8ImgPerSec ? b : a));
+      const fBest = Math.max(...mine.map((r) => r.fp32ImgPerSec));
+      // best int8 against best float32, each at its own best batch
+      process.stdout.write(`image tower int8 vs fp32: ${(best.int8ImgPerSec / fBest).toFixed(2)}× (cosine ${best.cosine.toFixed(4)}, top-10 overlap ${best.overlap.toFixed(2)}) — ${id}\n`);
+    }
   }
 
   if (want('text') && pack) {
