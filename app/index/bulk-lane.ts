@@ -13,8 +13,10 @@ export interface BulkLaneOptions {
   graphCacheDir?: string;
   /** the int8 image tower (app/index/precision.ts chooses) */
   imageGraph?: RuntimeOptions['imageGraph'];
-  /** images per image-tower run (app/index/batch-probe.ts measures it) */
+  /** images per image-tower run; without it the lane measures the best (app/index/batch-probe.ts) */
   imageBatch?: number;
+  /** where the batch probe's answer is cached (the data folder); no probe without it */
+  probeFile?: string;
 }
 
 export interface Embedder {
@@ -119,7 +121,7 @@ class WorkerEmbedder implements Embedder {
         await import(${JSON.stringify(target + '?tsx')}); // a new URL: the failed import is cached
       }
     })().catch((e) => require('node:worker_threads').parentPort.postMessage({ type: 'fatal', error: String((e && e.stack) || e) }));`;
-    const worker = new Worker(code, { eval: true, workerData: { packDir: pack.dir, threads: opts.threads, providers: opts.providers, graphCacheDir: opts.graphCacheDir, imageGraph: opts.imageGraph, imageBatch: opts.imageBatch } });
+    const worker = new Worker(code, { eval: true, workerData: { packDir: pack.dir, threads: opts.threads, providers: opts.providers, graphCacheDir: opts.graphCacheDir, imageGraph: opts.imageGraph, imageBatch: opts.imageBatch, probeFile: opts.probeFile } });
     return new Promise((resolve, reject) => {
       const onMsg = (m: { type: string; modelId?: string; dim?: number; provider?: string; error?: string }) => {
         if (m.type === 'ready') {

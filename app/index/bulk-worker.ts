@@ -5,6 +5,7 @@
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadPack } from '../model/pack.js';
+import { probeImageBatch, probeKey } from './batch-probe.js';
 import { MagicLensRuntime, type ProviderName, type RuntimeOptions } from '../model/runtime.js';
 
 interface Init {
@@ -15,6 +16,7 @@ interface Init {
   graphCacheDir?: string;
   imageGraph?: RuntimeOptions['imageGraph'];
   imageBatch?: number;
+  probeFile?: string;
 }
 
 const port = parentPort!;
@@ -37,6 +39,10 @@ try {
   const pack = await loadPack(init.packDir, { verifyHashes: false });
   // The image tower at once: this lane exists to run it.
   const rt = await MagicLensRuntime.open(pack, { threads: init.threads, providers: init.providers, imageTower: 'eager', ...(init.graphCacheDir ? { graphCacheDir: init.graphCacheDir } : {}), ...(init.imageGraph ? { imageGraph: init.imageGraph } : {}), ...(init.imageBatch ? { imageBatch: init.imageBatch } : {}) });
+  // The batch by measurement on this machine (cached in the data folder), unless one was given
+  if (init.probeFile && !init.imageBatch) {
+    await probeImageBatch(rt, init.probeFile, probeKey(rt, init.imageGraph?.sha256 ?? pack.manifest.files['image.onnx']?.sha256 ?? '', init.threads));
+  }
   port.on('message', (m: { id: number; pixels?: Float32Array; n?: number; close?: boolean }) => {
     if (m.close) {
       void rt.close().finally(() => port.postMessage({ type: 'closed' }));

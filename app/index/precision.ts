@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { APP_ROOT } from '../paths.js';
-import { ensureInt8Graph, readPinnedPrecision, writePinnedPrecision, writePrecisionStatus, type ImagePrecision, type Int8Graph } from '../model/int8.js';
+import { ensureInt8Graph, int8Dir, readPinnedPrecision, writePinnedPrecision, writePrecisionStatus, type ImagePrecision, type Int8Graph } from '../model/int8.js';
 import type { QuantizeOptions } from '../../models/ts/quantize.js';
 import type { ModelPack } from '../model/pack.js';
 import { readSelfCheck, runSelfCheck } from '../model/selfcheck.js';
@@ -96,11 +96,13 @@ export async function chooseImagePrecision(pack: ModelPack, d: PrecisionDeps): P
 }
 
 /** What openBulkLane needs from the precision choice, given the lane's own dependencies. */
-export async function bulkImageOptions(pack: ModelPack, d: { dataDir: string; setting?: PrecisionSetting; vectors: { modelKey(id: string): number | undefined; count(key: number, kind: 'target'): number }; threads?: number; photoPaths?: (n: number) => string[] }): Promise<{ imageGraph?: PrecisionChoice['imageGraph'] & object }> {
+export async function bulkImageOptions(pack: ModelPack, d: { dataDir: string; setting?: PrecisionSetting; vectors: { modelKey(id: string): number | undefined; count(key: number, kind: 'target'): number }; threads?: number; photoPaths?: (n: number) => string[] }): Promise<{ imageGraph?: PrecisionChoice['imageGraph'] & object; probeFile: string }> {
   const key = d.vectors.modelKey(pack.manifest.id);
   const choice = await chooseImagePrecision(pack, {
     dataDir: d.dataDir, setting: d.setting ?? 'auto', hasVectors: key !== undefined && d.vectors.count(key, 'target') > 0,
     ...(d.threads ? { threads: d.threads } : {}), ...(d.photoPaths ? { photoPaths: d.photoPaths } : {}),
   });
-  return choice.imageGraph ? { imageGraph: choice.imageGraph } : {};
+  // the bulk lane measures its image batch once per machine/graph/threads (app/index/batch-probe.ts)
+  const probeFile = path.join(int8Dir(d.dataDir), 'batch-probe.json');
+  return choice.imageGraph ? { imageGraph: choice.imageGraph, probeFile } : { probeFile };
 }

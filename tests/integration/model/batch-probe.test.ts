@@ -1,0 +1,60 @@
+// The bulk lane's image batch is measured on the running machine (app/index/batch-probe.ts), not a
+// constant: the probe times each candidate batch on the real ORT session, keeps the fastest per image,
+// caches the answer in the data folder, and a later open reuses it without measuring again.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BATCH_CANDIDATES, probeImageBatch, probeKey } from '../../../app/index/batch-probe.js';
+import { loadPack } from '../../../app/model/pack.js';
+import { MagicLensRuntime } from '../../../app/model/runtime.js';
+import { BUNDLED_PACKS_DIR } from '../../../app/paths.js';
+import { createService } from '../../../app/service.js';
+import { tempDir } from '../../helpers/engine.js';
+
+const root = tempDir('ml-probe-');
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+describe('image batch chosen by measurement', () => {
+  it('measures every candidate, keeps the fastest, and reuses the cached answer', { timeout: 60_000 }, async () => {
+    const pack = await loadPack(path.join(BUNDLED_PACKS_DIR, 'demo'), { verifyHashes: false });
+    const rt = await MagicLensRuntime.open(pack, { providers: ['cpu'], threads: 2, imageTower: 'eager', warmup: false });
+    try {
+      const file = path.join(root, 'probe.json');
+      const key = probeKey(rt, pack.manifest.files['image.onnx']!.sha256, 2);
+      const p = await probeImageBatch(rt, file, key);
+      expect(p.cached).toBe(false);
+      expect(Object.keys(p.msPerImage).map(Number)).toEqual([...BATCH_CANDIDATES]);
+      const fastest = Math.min(...Object.values(p.msPerImage));
+      expect(p.msPerImage[p.batch]).toBe(fastest);
+      expect(rt.imageBatch).toBe(p.batch);
+      rt.imageBatch = 99;
+      const again = await probeImageBatch(rt, file, key);
+      expect([again.cached, again.batch, rt.imageBatch]).toEqual([true, p.batch, p.batch]);
+      // another thread count is another measurement
+      expect((await probeImageBatch(rt, file, probeKey(rt, pack.manifest.files['image.onnx']!.sha256, 1))).cached).toBe(false);
+      expect(Object.keys(JSON.parse(fs.readFileSync(file, 'utf8')) as object)).toHaveLength(2);
+    } finally {
+      await rt.close();
+    }
+  });
+
+  it('the service\'s bulk lane probes once and caches the answer in the data folder', { timeout: 120_000 }, async () => {
+    const dataDir = path.join(root, 'data');
+    const lib = path.join(root, 'lib');
+    fs.mkdirSync(lib, { recursive: true });
+    const samples = path.join(BUNDLED_PACKS_DIR, '..', 'samples', 'photos');
+    for (const f of fs.readdirSync(samples).sort().slice(0, 3)) fs.copyFileSync(path.join(samples, f), path.join(lib, f));
+    const svc = await createService({ dataDir, watch: false, threads: 2 });
+    try {
+      await svc.handlers['folders.add']({ path: lib, exclude: [] });
+      await svc.whenIdle();
+      expect((await svc.handlers['status.get']({})).photos.indexed).toBe(3);
+    } finally {
+      await svc.close();
+    }
+    const cache = JSON.parse(fs.readFileSync(path.join(dataDir, 'int8', 'batch-probe.json'), 'utf8')) as Record<string, { batch: number }>;
+    const entries = Object.values(cache);
+    expect(entries).toHaveLength(1);
+    expect(BATCH_CANDIDATES).toContain(entries[0]!.batch);
+  });
+});
