@@ -50,6 +50,47 @@ const STATES: State[] = [
       await r.page.keyboard.press('ArrowRight');
     },
   },
+  // Issue 14: the selection bar, the album picker, the copy dialog with its field error, a manual album.
+  {
+    name: 'selection bar',
+    enter: async (r) => {
+      await r.page.locator('.tile').nth(0).click({ modifiers: ['Control'] });
+      await r.page.locator('.tile').nth(2).click({ modifiers: ['Control'] });
+      await r.page.getByTestId('selection-bar').waitFor();
+    },
+  },
+  {
+    name: 'album picker',
+    enter: async (r) => {
+      await r.page.getByRole('button', { name: 'Add to album…' }).click();
+      await dialog(r, 'Add to album').waitFor();
+    },
+  },
+  {
+    name: 'copy-to-folder dialog',
+    enter: async (r) => {
+      await r.page.keyboard.press('Escape');
+      await r.page.getByRole('button', { name: 'Copy to folder…' }).click();
+      await dialog(r, 'Copy to folder').waitFor();
+      await r.page.getByLabel('Folder path').fill('relative/path');
+      await r.page.keyboard.press('Enter');
+      await r.page.getByTestId('export-path-error').waitFor();
+    },
+  },
+  {
+    name: 'manual album',
+    enter: async (r) => {
+      await r.page.keyboard.press('Escape');
+      await r.page.getByRole('button', { name: 'Add to album…' }).click();
+      await dialog(r, 'Add to album').getByLabel('New album').fill('Picks');
+      await r.page.keyboard.press('Enter');
+      await expect.poll(() => dialog(r, 'Add to album').count()).toBe(0);
+      await r.page.keyboard.press('Escape');
+      await r.page.getByRole('button', { name: /^Picks/ }).click();
+      await r.page.getByRole('heading', { name: 'Picks', level: 1 }).waitFor();
+      await expect.poll(() => r.page.locator('.tile img').count(), { timeout: 20_000 }).toBe(2);
+    },
+  },
   {
     name: 'text results',
     enter: async (r) => {

@@ -118,7 +118,7 @@ describe.skipIf(skip !== null)('timeline and viewer', () => {
     await page.keyboard.press('0');
     await expect.poll(zoom).toBe(1);
     // 1:1: one pixel of the full image per screen pixel (element scale × contain-fit scale = 1).
-    await viewer.getByRole('button', { name: 'Actual pixels' }).click();
+    await viewer.getByRole('button', { name: '1:1 actual pixels' }).click();
     await expect.poll(async () => Math.round((await img.evaluate((el: HTMLImageElement) => (el.getBoundingClientRect().width / el.clientWidth) * Math.min(el.clientWidth / el.naturalWidth, el.clientHeight / el.naturalHeight))) * 100) / 100).toBe(1);
     await page.keyboard.press('+');
     await expect.poll(zoom).toBeGreaterThan(1);
