@@ -6,6 +6,7 @@ import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { convertCheckpoint } from '../../models/ts/convert.js';
 import { preprocessImage, rgbToModelInput, specFromManifest } from '../media/preprocess.js';
+import { readGolden } from './golden.js';
 import { loadPack } from './pack.js';
 import { MagicLensRuntime, type ProviderName } from './runtime.js';
 
@@ -38,8 +39,7 @@ function row(quantity: string, got: ArrayLike<number>, want: ArrayLike<number>, 
 export async function verifyAgainstGolden(goldenDir: string, opts: { providers?: ProviderName[]; threads?: number } = {}): Promise<VerifyReport> {
   const gfile = path.join(goldenDir, 'golden_tiny.json');
   if (!fs.existsSync(gfile)) throw new Error(`${goldenDir} holds no golden_tiny.json`);
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const G: any = JSON.parse(fs.readFileSync(gfile, 'utf8'));
+  const G = readGolden(goldenDir);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'magiclens-verify-'));
   const sessions: ort.InferenceSession[] = [];
   let rt: MagicLensRuntime | null = null;
@@ -52,9 +52,9 @@ export async function verifyAgainstGolden(goldenDir: string, opts: { providers?:
     const D = rt.dim, S = rt.imageSize;
     const rows: VerifyRow[] = [];
     let tokOk = 0;
-    G.texts.forEach((t: string, i: number) => {
+    G.texts.forEach((t, i) => {
       const ids = rt!.tokenizer.encode(t);
-      if (JSON.stringify(ids) === JSON.stringify(G.token_ids[i].slice(0, G.token_lengths_incl_sot_eot[i]))) tokOk++;
+      if (JSON.stringify(ids) === JSON.stringify(G.token_ids[i]!.slice(0, G.token_lengths_incl_sot_eot[i]))) tokOk++;
     });
     rows.push({ quantity: `token ids (${tokOk}/${G.texts.length} identical)`, maxAbs: tokOk === G.texts.length ? 0 : 1, cosine: 1, tolerance: 0, ok: tokOk === G.texts.length });
     const txt = await rt.embedTexts(G.texts);
@@ -66,30 +66,30 @@ export async function verifyAgainstGolden(goldenDir: string, opts: { providers?:
       const px = new Float32Array(3 * S * S * 3);
       const npx = new Float32Array(3 * S * S * 3);
       for (let i = 0; i < 3; i++) {
-        const im = G.images[i];
+        const im = G.images[i]!;
         px.set(await preprocessImage(path.join(goldenDir, im.png), spec), i * S * S * 3);
         npx.set(rgbToModelInput({ data: Uint8Array.from(flat(im.raw_uint8_hwc)), width: im.hw[1], height: im.hw[0], channels: 3 }, spec), i * S * S * 3);
       }
-      const wantPx = gi.flatMap((im: { preprocessed_32x32x3: unknown }) => flat(im.preprocessed_32x32x3));
+      const wantPx = gi.flatMap((im) => flat(im.preprocessed_32x32x3));
       rows.push(row(`${variant}: preprocessed from PNG (${spec.mode})`, px, wantPx, TOL));
       rows.push(row(`${variant}: preprocessed from uint8 array`, npx, wantPx, TOL));
       const img = await rt.embedImages(px, 3);
-      rows.push(row(`${variant}: clip_image_embed [3]`, img, gi.flatMap((im: { clip_image_embed: number[] }) => im.clip_image_embed), TOL));
+      rows.push(row(`${variant}: clip_image_embed [3]`, img, gi.flatMap((im) => im.clip_image_embed), TOL));
       const pi = new Float32Array(12 * D), pt = new Float32Array(12 * D);
       for (let p = 0; p < 12; p++) {
         pi.set(img.subarray((p >> 2) * D, ((p >> 2) + 1) * D), p * D);
         pt.set(txt.subarray((p % 4) * D, (p % 4 + 1) * D), p * D);
       }
       const f = await rt.fuseWithUnnorm(pi, pt, 12);
-      rows.push(row(`${variant}: multimodal_embed [12]`, f.unnorm, gp.flatMap((p: { multimodal_embed: number[] }) => p.multimodal_embed), TOL));
-      rows.push(row(`${variant}: multimodal_embed_norm [12]`, f.embedding, gp.flatMap((p: { multimodal_embed_norm: number[] }) => p.multimodal_embed_norm), TOL));
+      rows.push(row(`${variant}: multimodal_embed [12]`, f.unnorm, gp.flatMap((p) => p.multimodal_embed), TOL));
+      rows.push(row(`${variant}: multimodal_embed_norm [12]`, f.embedding, gp.flatMap((p) => p.multimodal_embed_norm), TOL));
     }
     // intermediates, from the same graphs' extra outputs
     const I = G.intermediates_pipe_batched;
     const so: ort.InferenceSession.SessionOptions = { executionProviders: [rt.provider], graphOptimizationLevel: 'all' };
     const [si, st, sf] = await Promise.all(['image.onnx', 'text.onnx', 'fusion.onnx'].map((f) => ort.InferenceSession.create(path.join(work, f), so)));
     sessions.push(si!, st!, sf!);
-    const gpx = new Float32Array(G.images.flatMap((im: { preprocessed_32x32x3: unknown }) => flat(im.preprocessed_32x32x3)));
+    const gpx = new Float32Array(G.images.flatMap((im) => flat(im.preprocessed_32x32x3)));
     const io = await si!.run({ pixels: new ort.Tensor('float32', gpx, [3, S, S, 3]) });
     rows.push(row('clip/visual/conv1', io.conv1!.data as Float32Array, flat(I['clip/visual/conv1 [img,4,4,48]']), INTERMEDIATE_TOL));
     rows.push(row('clip/visual/ln_pre', io.ln_pre!.data as Float32Array, flat(I['clip/visual/ln_pre [img,17,48]']), INTERMEDIATE_TOL));

@@ -10,7 +10,7 @@ import { loadPack } from '../../../app/model/pack.js';
 import { MagicLensRuntime } from '../../../app/model/runtime.js';
 import { goldenDir } from '../../helpers/tiny-pack.js';
 import { compare, flat } from '../../helpers/compare.js';
-import { readGolden } from '../../helpers/golden.js';
+import { readGolden } from '../../../app/model/golden.js';
 
 const G = goldenDir();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ml-fp16-'));

@@ -5,7 +5,7 @@ import ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { goldenDir, tinyPackDir } from '../../helpers/tiny-pack.js';
 import { compare, flat } from '../../helpers/compare.js';
-import { readGolden, type GoldenModelImage, type GoldenTiny } from '../../helpers/golden.js';
+import { readGolden, type GoldenModelImage, type GoldenTiny } from '../../../app/model/golden.js';
 import { loadPack } from '../../../app/model/pack.js';
 import { MagicLensRuntime } from '../../../app/model/runtime.js';
 import { preprocessImage, rgbToModelInput, specFromManifest } from '../../../app/media/preprocess.js';

@@ -7,7 +7,7 @@ import { decodeRgb, preprocessImage, processImg224, resizeBilinearAA, rgbToModel
 import { CLIP_MEAN, CLIP_STD } from '../../../models/ts/pack-manifest.js';
 import { goldenDir } from '../../helpers/tiny-pack.js';
 import { compare, flat } from '../../helpers/compare.js';
-import { readGolden, type GoldenTiny } from '../../helpers/golden.js';
+import { readGolden, type GoldenTiny } from '../../../app/model/golden.js';
 
 const G = goldenDir();
 const spec = (size: number, mode: 'squash' | 'center-crop') => ({ size, mean: CLIP_MEAN, std: CLIP_STD, mode });

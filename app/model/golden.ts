@@ -1,5 +1,5 @@
-// golden_tiny.json, the reference outputs the official JAX code wrote for the tiny checkpoint: typed
-// for the fields the tests read. Arrays nested to the shape in their field name are read through `flat`.
+// golden_tiny.json, the reference outputs the official JAX code wrote for the tiny checkpoint, typed for
+// the fields `magiclens model verify --golden` and the tests read. Nested arrays are read through `flat`.
 import fs from 'node:fs';
 import path from 'node:path';
 
