@@ -4,7 +4,7 @@
 //             full indexing through the real Service (scan → decode → image tower → fusion → store);
 //             inference time is measured inside that run (the bulk lane's runtime methods are wrapped)
 //   split     --pack-dir D --folder F --n N: the per-image stage costs of the same functions the indexer
-//             calls (read+hash, openImage, writeThumb, preprocessImage, store), one image at a time
+//             calls (read+hash, inspectImage, ingestImage = one decode → input + thumbnail, saveThumb, store), one image at a time
 //   rescan    --folder F: scan a folder (no model), then time a rescan of the unchanged files
 //   coldstart --packs-dir P --pack-id ID --data DIR --photo-id N: process start → service ready → first composed
 //             query → first text query → second query; bulk lane open and reopen
@@ -14,9 +14,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { createService } from '../app/service.js';
 import { hashBuffer } from '../app/library/hash.js';
-import { openImage } from '../app/media/decode.js';
-import { preprocessImage, specFromManifest } from '../app/media/preprocess.js';
-import { writeThumb } from '../app/media/thumbs.js';
+import { inspectImage } from '../app/media/decode.js';
+import { ingestImage } from '../app/media/ingest.js';
+import { specFromManifest } from '../app/media/preprocess.js';
+import { saveThumb } from '../app/media/thumbs.js';
 import { openBulkLane } from '../app/index/bulk-lane.js';
 import { graphCacheDir } from '../app/model/graph-cache.js';
 import { loadPack } from '../app/model/pack.js';
@@ -43,6 +44,8 @@ async function index(): Promise<unknown> {
   const threads = Number(a.get('threads') ?? 2);
   const sampler = rssSampler();
   const svc = await createService({ dataDir, bundledPacksDir: str('packs-dir'), modelId: str('pack-id'), watch: false, threads });
+  // The indexing ratio compares with the float32 tower's ceiling: float32 unless asked (no self-check run)
+  await svc.handlers['settings.set']({ imagePrecision: a.get('precision') === 'auto' || a.get('precision') === 'int8' ? (a.get('precision') as 'auto' | 'int8') : 'fp32' });
   const lane = await svc.bulkLane();
   if (!lane) throw new Error('no bulk lane (is the pack installed?)');
   // The bulk lane runs image tower + fusion head in a worker thread; its embed() is timed from here
@@ -87,14 +90,15 @@ async function split(): Promise<unknown> {
     const hash = hashBuffer(buf);
     t.readHash += now() - s;
     s = now();
-    const img = await openImage(buf);
+    await inspectImage(buf);
     t.open += now() - s;
+    // what the indexer does: one decode (shrink-on-load for large JPEGs) → model input + thumbnail
     s = now();
-    await writeThumb(dataDir, hash, img.source, img.autoOrient);
-    t.thumb += now() - s;
-    s = now();
-    await preprocessImage(img.source, spec);
+    const img = await ingestImage(buf, spec, { thumb: true });
     t.preprocess += now() - s;
+    s = now();
+    await saveThumb(dataDir, hash, img.thumb!);
+    t.thumb += now() - s;
     s = now();
     const v = new Float32Array(D).fill(0.01);
     const pid = id++;
