@@ -1,6 +1,7 @@
 // The indexing pipeline's wiring: library changes kick the indexer, indexed batches refresh albums, each step emits its events.
 import fs from 'node:fs';
 import type { EventSink } from '../api/contract.js';
+import { HeaderPrepass } from '../index/header-prepass.js';
 import { Indexer } from '../index/indexer.js';
 import { Library, type LibraryEvents } from '../library/library.js';
 import { thumbPath } from '../media/thumbs.js';
@@ -34,11 +35,16 @@ export function createIndexer(d: IndexerWiring): Indexer {
   const { lanes, albums, emit } = d;
   // Album matches found inside a batch's transaction are announced once the batch is committed.
   let pendingAlbumEvents: { id: number; count: number }[] = [];
+  const prepass = new HeaderPrepass({ db: d.stores.db, photos: d.stores.photos, emit });
   const indexer: Indexer = new Indexer({
     ...d.stores,
     dataDir: d.dataDir,
     batchSize: d.batchSize,
-    runtime: async () => (lanes.activeId ? lanes.bulk().catch(() => null) : null),
+    runtime: async () => {
+      // every run: dates and sizes of pending photos first, from their headers (app/index/header-prepass.ts)
+      prepass.kick();
+      return lanes.activeId ? lanes.bulk().catch(() => null) : null;
+    },
     onIndexed: (items) => {
       if (lanes.activeId) pendingAlbumEvents.push(...albums.scoreNew(lanes.activeId, items));
     },
