@@ -76,6 +76,18 @@ export function ipcClient(bridge: PreloadApi): Client {
   };
 }
 
+/** One authorised POST to the bridge, answered with a response envelope. */
+async function post<T>(url: URL, token: string, contentType: string, body: BodyInit): Promise<T> {
+  const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': contentType, Authorization: `Bearer ${token}` }, body });
+  let env: ResponseEnvelope;
+  try {
+    env = (await res.json()) as ResponseEnvelope;
+  } catch {
+    throw new ApiError('unavailable', `the MagicLens server answered ${res.status}`);
+  }
+  return unwrap<T>(env);
+}
+
 export function httpClient(opts: { base: string; token: string; WebSocketImpl?: typeof WebSocket }): Client {
   const { base, token } = opts;
   const emitter = new Emitter();
@@ -120,19 +132,8 @@ export function httpClient(opts: { base: string; token: string; WebSocketImpl?: 
 
   return {
     transport: 'http',
-    async call<M extends Method>(method: M, params?: Params<M>): Promise<Result<M>> {
-      const res = await fetch(new URL('api', base), {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-        body: JSON.stringify({ id: ++seq, method, params: params ?? {} }),
-      });
-      let env: ResponseEnvelope;
-      try {
-        env = (await res.json()) as ResponseEnvelope;
-      } catch {
-        throw new ApiError('unavailable', `the MagicLens server answered ${res.status}`);
-      }
-      return unwrap<Result<M>>(env);
+    call<M extends Method>(method: M, params?: Params<M>): Promise<Result<M>> {
+      return post<Result<M>>(new URL('api', base), token, 'application/json', JSON.stringify({ id: ++seq, method, params: params ?? {} }));
     },
     on<E extends EventName>(event: E, listener: (data: EventData<E>) => void) {
       return emitter.on(event, listener as Listener);
@@ -143,19 +144,8 @@ export function httpClient(opts: { base: string; token: string; WebSocketImpl?: 
     shell() {
       return null;
     },
-    async uploadCheckpoint(file) {
-      const res = await fetch(new URL('upload/checkpoint', base), {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/octet-stream', Authorization: `Bearer ${token}` },
-        body: file,
-      });
-      let env: ResponseEnvelope;
-      try {
-        env = (await res.json()) as ResponseEnvelope;
-      } catch {
-        throw new ApiError('unavailable', `the MagicLens server answered ${res.status}`);
-      }
-      return unwrap<{ jobId: string }>(env);
+    uploadCheckpoint(file) {
+      return post<{ jobId: string }>(new URL('upload/checkpoint', base), token, 'application/octet-stream', file);
     },
     onConnection(listener) {
       connListeners.add(listener);
