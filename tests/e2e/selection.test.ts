@@ -174,6 +174,27 @@ describe.skipIf(skip !== null)('selection, bulk actions and albums', () => {
     expect(frozen.count).toBe(4);
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toContain('Look-alikes (fixed)');
     await expect(page.getByTestId(`album-${frozen.id}`).count()).resolves.toBe(1);
+  });
+
+  it('the context menu favourites one photo and adds it (or the selection it belongs to) to an album', async () => {
+    const { page } = rig;
+    await page.getByRole('button', { name: /All photos/ }).click();
+    await expect.poll(() => page.locator('.tile img').count()).toBe(N);
+    const name = await nameAt(0);
+    const id = Number(await tile(0).getAttribute('data-photo-id'));
+    const isFav = async () => (await rig.service.handlers['photos.get']({ id })).favourite;
+    const before = await isFav();
+    await tile(0).click({ button: 'right' });
+    await page.getByRole('menuitem', { name: before ? 'Remove from Favourites' : 'Favourite' }).click();
+    await expect.poll(isFav).toBe(!before);
+    await tile(0).click({ button: 'right' });
+    await page.getByRole('menuitem', { name: 'Add to album…' }).click();
+    const picker = page.getByRole('dialog', { name: 'Add to album' });
+    await expect(picker.getByRole('heading').textContent()).resolves.toBe('Add 1 photo to an album');
+    await picker.getByRole('button', { name: /Look-alikes \(fixed\)/ }).click();
+    const frozen = (await rig.service.handlers['albums.list']({})).find((a) => a.name === 'Look-alikes (fixed)')!;
+    const names = async () => (await rig.service.handlers['albums.get']({ id: frozen.id, offset: 0, limit: 20 })).hits.map((h) => h.photo.name);
+    await expect.poll(names).toContain(name);
     expect(rig.consoleErrors).toEqual([]);
   });
 });

@@ -27,6 +27,9 @@ export interface MenuRequest {
   photo: Photo;
   x: number;
   y: number;
+  /** the grid it was opened on (for "Add to album…", which selects the photo there) */
+  source?: GridSource;
+  index?: number;
 }
 
 type SearchKind = 'compose' | 'text' | 'similar';
@@ -438,7 +441,7 @@ export class AppState {
   async contextMenu(photo: Photo, x: number, y: number, source: GridSource, index: number): Promise<void> {
     const native = this.client.shell('shell.photoMenu', { photoId: photo.id });
     if (!native) {
-      this.menu = { photo, x, y };
+      this.menu = { photo, x, y, source, index };
       return;
     }
     const r = await native;
