@@ -107,6 +107,7 @@ export class AppState {
   toast = $state<{ message: string; kind: 'info' | 'error' } | null>(null);
   /** Read out by the always-present polite live region (search results and the like). */
   announcement = $state('');
+  private searchSeq = 0;
   private toastTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(readonly client: Client) {
@@ -340,8 +341,12 @@ export class AppState {
     this.searching = true;
     this.searchError = null;
     this.view = { name: 'search' };
+    // A newer search may start before this one answers (Find related shows neighbours at once, the
+    // instruction typed next refines them): only the latest one's answer is shown.
+    const seq = ++this.searchSeq;
     try {
       const r = await this.client.call(`search.${kind}`, params as never);
+      if (seq !== this.searchSeq) return;
       this.result = r;
       this.resultKind = kind;
       const hits: GridItem[] = r.hits.map((h) => ({ photo: h.photo, score: h.score }));
@@ -349,13 +354,14 @@ export class AppState {
       else this.results = new ArraySource(hits);
       this.announceResults(kind, r);
     } catch (err) {
+      if (seq !== this.searchSeq) return;
       this.searchError = err instanceof Error ? err.message : String(err);
       if (!more) {
         this.result = null;
         this.results = new ArraySource();
       }
     } finally {
-      this.searching = false;
+      if (seq === this.searchSeq) this.searching = false;
     }
   }
 
