@@ -4,6 +4,7 @@
 // the app fixes, never one taken from the URL; one install runs at a time per data folder.
 import fs from 'node:fs';
 import path from 'node:path';
+import { fsPathProblem } from '../api/schemas.js';
 import { bundledVocab, CATALOGUE_ENTRIES, catalogueUrl, CLIP_VOCAB_FILE, CLIP_VOCAB_SHA256, CLIP_VOCAB_URL, OFFICIAL_BASE_URL } from './catalogue.js';
 import { download, DownloadError, isUrl, urlAllowed, verifySha256 } from './download.js';
 
@@ -70,8 +71,9 @@ export function resolveSource(kind: InputKind, src: string): Source {
     const known = Object.values(cat).find((e) => e.url === url);
     return urlSource(kind, url, known?.file ?? FALLBACK_FILE[kind]);
   }
-  // \\host\share and \\?\ / \\.\ device paths: a network share or a device is never an install input
-  if (/^[\\/]{2}/.test(src)) throw new InstallInputError(`${kind}: network (UNC) and device paths are not accepted: ${src}`);
+  // The same path rules as every other path entering the service (UNC shares, device paths, /dev…).
+  const problem = fsPathProblem(src);
+  if (problem) throw new InstallInputError(`${kind}: ${problem}: ${src}`);
   if (!path.isAbsolute(src)) throw new InstallInputError(`${kind}: give an absolute path to a file, a URL or one of ${Object.keys(cat).join(', ')} (got ${src})`);
   return { type: 'local', kind, path: path.normalize(src) };
 }
