@@ -31,6 +31,7 @@ import { indexHandlers } from './service/handlers/index.js';
 import { modelHandlers } from './service/handlers/models.js';
 import { photoHandlers } from './service/handlers/photos.js';
 import { searchHandlers } from './service/handlers/search.js';
+import { RecentSearches } from './service/handlers/recent-searches.js';
 import { settingsHandlers } from './service/handlers/settings.js';
 import { statusHandlers } from './service/handlers/status.js';
 import { guardHandlers, LibraryHealth, libraryHandlers } from './service/handlers/library.js';
@@ -99,7 +100,7 @@ function buildHandlers(e: Omit<Engine, 'handlers'>, search: SearchEngine, albums
     ...statusHandlers({ dataDir, photos, folders, albums: stores.albumRepo, indexer, models, lanes }),
     ...folderHandlers({ folders, library, indexer, scans }),
     ...photoHandlers({ photos }),
-    ...searchHandlers({ search, settings }),
+    ...searchHandlers({ search, settings, recent: new RecentSearches(stores.settingsRepo, photos) }),
     ...albumHandlers({ albums, photos }),
     ...indexHandlers({ indexer }),
     ...modelHandlers({ models }),

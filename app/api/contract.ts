@@ -22,6 +22,7 @@ export type SearchResult = z.output<typeof import('./schemas.js').SearchResult>;
 export type SearchFilters = z.output<typeof import('./schemas.js').SearchFilters>;
 export type PhotoRef = z.output<typeof import('./schemas.js').PhotoRef>;
 export type Album = z.output<typeof import('./schemas.js').Album>;
+export type RecentSearch = z.output<typeof import('./schemas.js').RecentSearch>;
 export type AlbumQuery = z.output<typeof import('./schemas.js').AlbumQuery>;
 export type AlbumRule = z.output<typeof import('./schemas.js').AlbumRule>;
 export type IndexProgress = z.output<typeof import('./schemas.js').IndexProgress>;

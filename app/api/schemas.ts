@@ -117,6 +117,26 @@ export const SearchResult = z.object({
   elapsedMs: z.number(),
 });
 
+/** A search the user ran, remembered by the service (newest first) so it can be run again in one click. */
+export const RecentSearch = z.object({
+  kind: z.enum(['compose', 'text', 'similar']),
+  /** the library photo searched from (compose, similar); null for a text search */
+  photoId: Id.nullable(),
+  /** the instruction (compose) or the text (text); '' for similar */
+  text: z.string().max(2000),
+  at: z.number(),
+  /** the query photo as it is now (null for text) */
+  photo: Photo.nullable(),
+});
+/** What identifies a recent search (to remember or forget it). */
+export const RecentSearchKey = z
+  .object({ kind: z.enum(['compose', 'text', 'similar']), photoId: Id.nullable().default(null), text: z.string().trim().max(2000).default('') })
+  .strict()
+  .superRefine((k, ctx) => {
+    if (k.kind !== 'text' && k.photoId === null) ctx.addIssue({ code: 'custom', message: `a ${k.kind} search needs a photoId` });
+    if (k.kind === 'text' && (k.photoId !== null || !k.text)) ctx.addIssue({ code: 'custom', message: 'a text search has text and no photoId' });
+  });
+
 export const AlbumQuery = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('compose'), photoId: Id, instruction: z.string().max(2000) }).strict(),
   z.object({ kind: z.literal('text'), text: z.string().min(1).max(2000) }).strict(),
@@ -331,6 +351,12 @@ export const methods = {
     params: z.object({ photo: PhotoRef, instruction: z.string().max(2000).optional(), includeQueryPhoto: z.boolean().default(false), ...Page }).strict(),
     result: SearchResult,
   },
+
+  /** The last searches (library photo + instruction, photo, text), newest first; ones whose photo is gone are dropped. */
+  'search.recent': { params: Empty, result: z.array(RecentSearch) },
+  'search.remember': { params: RecentSearchKey, result: z.array(RecentSearch) },
+  /** Forgets one recent search, or all of them ("Clear") when no key is given. */
+  'search.forget': { params: z.object({ key: RecentSearchKey.optional() }).strict().default({}), result: z.array(RecentSearch) },
 
   'albums.list': { params: Empty, result: z.array(Album) },
   'albums.get': {
