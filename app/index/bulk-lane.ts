@@ -17,6 +17,8 @@ export interface BulkLaneOptions {
   imageBatch?: number;
   /** where the batch probe's answer is cached (the data folder); no probe without it */
   probeFile?: string;
+  /** e_text("") from the interactive lane: the lane then never opens a text tower (RuntimeOptions.emptyText) */
+  emptyText?: Float32Array;
 }
 
 export interface Embedder {
@@ -121,7 +123,7 @@ class WorkerEmbedder implements Embedder {
         await import(${JSON.stringify(target + '?tsx')}); // a new URL: the failed import is cached
       }
     })().catch((e) => require('node:worker_threads').parentPort.postMessage({ type: 'fatal', error: String((e && e.stack) || e) }));`;
-    const worker = new Worker(code, { eval: true, workerData: { packDir: pack.dir, threads: opts.threads, providers: opts.providers, graphCacheDir: opts.graphCacheDir, imageGraph: opts.imageGraph, imageBatch: opts.imageBatch, probeFile: opts.probeFile } });
+    const worker = new Worker(code, { eval: true, workerData: { packDir: pack.dir, threads: opts.threads, providers: opts.providers, graphCacheDir: opts.graphCacheDir, imageGraph: opts.imageGraph, imageBatch: opts.imageBatch, probeFile: opts.probeFile, emptyText: opts.emptyText } });
     return new Promise((resolve, reject) => {
       const onMsg = (m: { type: string; modelId?: string; dim?: number; provider?: string; error?: string }) => {
         if (m.type === 'ready') {

@@ -17,6 +17,7 @@ interface Init {
   imageGraph?: RuntimeOptions['imageGraph'];
   imageBatch?: number;
   probeFile?: string;
+  emptyText?: Float32Array;
 }
 
 const port = parentPort!;
@@ -38,7 +39,7 @@ try {
   // The main thread verified the pack's hashes already when it loaded it.
   const pack = await loadPack(init.packDir, { verifyHashes: false });
   // The image tower at once: this lane exists to run it.
-  const rt = await MagicLensRuntime.open(pack, { threads: init.threads, providers: init.providers, imageTower: 'eager', ...(init.graphCacheDir ? { graphCacheDir: init.graphCacheDir } : {}), ...(init.imageGraph ? { imageGraph: init.imageGraph } : {}), ...(init.imageBatch ? { imageBatch: init.imageBatch } : {}) });
+  const rt = await MagicLensRuntime.open(pack, { threads: init.threads, providers: init.providers, imageTower: 'eager', ...(init.graphCacheDir ? { graphCacheDir: init.graphCacheDir } : {}), ...(init.imageGraph ? { imageGraph: init.imageGraph } : {}), ...(init.imageBatch ? { imageBatch: init.imageBatch } : {}), ...(init.emptyText ? { emptyText: init.emptyText } : {}) });
   // The batch by measurement on this machine (cached in the data folder), unless one was given
   if (init.probeFile && !init.imageBatch) {
     await probeImageBatch(rt, init.probeFile, probeKey(rt, init.imageGraph?.sha256 ?? pack.manifest.files['image.onnx']?.sha256 ?? '', init.threads));

@@ -34,6 +34,11 @@ export interface RuntimeOptions {
   imageGraph?: { file: string; sha256: string; precision: 'int8' };
   /** images per image-tower run (default IMAGE_BATCH; the bulk lane passes the probed best) */
   imageBatch?: number;
+  /**
+   * e_text("") computed by another runtime of the same pack: the text tower is then never opened. The
+   * bulk lane needs no other text, and its own text session would hold ~350 MB more for a base pack.
+   */
+  emptyText?: Float32Array;
 }
 
 export function defaultProviders(platform: NodeJS.Platform = process.platform): ProviderName[] {
@@ -124,7 +129,7 @@ export class MagicLensRuntime {
     readonly provider: ProviderName,
     readonly tokenizer: ClipTokenizer,
     private readonly opener: GraphOpener,
-    private readonly text: ort.InferenceSession,
+    private readonly text: ort.InferenceSession | null,
     private readonly fusion: ort.InferenceSession,
     fallbacks: { provider: ProviderName; error: string }[],
     precision: 'fp32' | 'fp16',
@@ -160,16 +165,21 @@ export class MagicLensRuntime {
       const precision = fp16 && (want === 'fp16' || (want === 'auto' && provider !== 'cpu')) ? 'fp16' : 'fp32';
       const opener = new GraphOpener(pack, sessionOptions(provider, opts.threads), precision, cache, provider === 'cpu' ? opts.imageGraph : null);
       // Text tower and fusion head together (ORT builds sessions off the main thread); the image tower waits for a photo.
-      const made = await Promise.allSettled([opener.open('text.onnx'), opener.open('fusion.onnx'), ...(opts.imageTower === 'eager' ? [opener.open('image.onnx')] : [])]);
-      const ok = made.flatMap((m) => (m.status === 'fulfilled' ? [m.value] : []));
+      const made = await Promise.allSettled([opts.emptyText ? Promise.resolve(null) : opener.open('text.onnx'), opener.open('fusion.onnx'), ...(opts.imageTower === 'eager' ? [opener.open('image.onnx')] : [])]);
+      const ok = made.flatMap((m) => (m.status === 'fulfilled' && m.value ? [m.value] : []));
       const failed = made.find((m): m is PromiseRejectedResult => m.status === 'rejected');
       let rt: MagicLensRuntime | null = null;
       try {
         if (failed) throw failed.reason;
-        rt = new MagicLensRuntime(pack, provider, tokenizer, opener, ok[0]!, ok[1]!, fallbacks, precision);
+        const [text, fusion, image] = made.map((m) => (m.status === 'fulfilled' ? m.value : null));
+        rt = new MagicLensRuntime(pack, provider, tokenizer, opener, text ?? null, fusion!, fallbacks, precision);
+        if (opts.emptyText) {
+          if (opts.emptyText.length !== rt.dim) throw new Error(`emptyText: expected ${rt.dim} floats, got ${opts.emptyText.length}`);
+          rt.emptyText = Promise.resolve(opts.emptyText.slice());
+        }
         rt.imagePrecision = provider === 'cpu' && opts.imageGraph ? 'int8' : precision;
         if (opts.imageBatch) rt.imageBatch = Math.max(1, Math.floor(opts.imageBatch));
-        if (ok[2]) rt.imageP = Promise.resolve(ok[2]);
+        if (image) rt.imageP = Promise.resolve(image);
         if (opts.warmup !== false) await rt.warmup();
         return rt;
       } catch (e) {
@@ -224,6 +234,7 @@ export class MagicLensRuntime {
     const L = Math.max(...seqs.map((s) => s.length));
     const ids = new BigInt64Array(texts.length * L);
     seqs.forEach((s, i) => s.forEach((v, j) => { ids[i * L + j] = BigInt(v); }));
+    if (!this.text) throw new Error('this runtime has no text tower (it was opened for images only)');
     const out = await this.text.run({ ids: new ort.Tensor('int64', ids, [texts.length, L]) });
     return out.text_embed!.data as Float32Array;
   }
@@ -275,6 +286,6 @@ export class MagicLensRuntime {
     const image = this.imageP?.catch(() => null);
     this.imageP = null;
     const img = image ? await image : null;
-    await Promise.all([img?.release(), this.text.release(), this.fusion.release()]);
+    await Promise.all([img?.release(), this.text?.release(), this.fusion.release()]);
   }
 }

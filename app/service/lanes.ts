@@ -47,11 +47,11 @@ async function openInteractive(d: LaneDeps, pack: ModelPack): Promise<{ lane: Mo
   return { lane: { rt, key, spec: specFromManifest(pack.manifest) }, provider: rt.provider };
 }
 
-async function openBulk(d: LaneDeps, pack: ModelPack): Promise<BulkLane> {
+async function openBulk(d: LaneDeps, pack: ModelPack, emptyText?: Float32Array): Promise<BulkLane> {
   const s = d.settings();
   // float32 or the int8 twin: the self-check's verdict, the setting, and the store's pin decide
   const image = await bulkImageOptions(pack, { dataDir: d.registry.dataDir, setting: s.imagePrecision, vectors: d.vectors, threads: d.threads ?? s.threads, ...(d.photoPaths ? { photoPaths: d.photoPaths } : {}) });
-  const embedder = await openBulkLane(pack, { threads: d.threads ?? s.threads, providers: [...s.providers], graphCacheDir: graphCacheDir(d.registry.dataDir), ...image });
+  const embedder = await openBulkLane(pack, { threads: d.threads ?? s.threads, providers: [...s.providers], graphCacheDir: graphCacheDir(d.registry.dataDir), ...image, ...(emptyText ? { emptyText } : {}) });
   const key = d.vectors.ensureModel(embedder.modelId, embedder.dim);
   return { embedder, key, spec: specFromManifest(pack.manifest) };
 }
@@ -133,9 +133,23 @@ export class ModelLanes {
 
   private async openBulkFor(id: string | null): Promise<BulkLane> {
     if (!id) throw new ApiError('unavailable', 'no model pack installed');
-    const lane = await openBulk(this.d, await this.packFor(id));
+    const pack = await this.packFor(id);
+    const lane = await openBulk(this.d, pack, await this.emptyTextFor(pack));
     this.providerName ??= lane.embedder.provider;
     return lane;
+  }
+
+  /**
+   * e_text("") from the interactive lane, so the bulk lane opens no text tower of its own (base: ~350 MB
+   * less while indexing). Without a usable interactive lane the bulk lane computes it itself.
+   */
+  private async emptyTextFor(pack: ModelPack): Promise<Float32Array | undefined> {
+    try {
+      const { rt } = await this.interactive();
+      return rt.modelId === pack.manifest.id && rt.pack.dir === pack.dir ? await rt.emptyTextEmbedding() : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /**
