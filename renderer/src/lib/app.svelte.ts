@@ -1,5 +1,5 @@
 // Application state (Svelte 5 runes) and the actions views call. One instance per window.
-import type { Album, AlbumQuery, Folder, IndexProgress, ModelInfo, ModelInstallProgress, ModelUpgrade, Photo, SearchResult, Settings, Status } from '../../../app/api/contract.js';
+import type { Album, AlbumQuery, Folder, IndexProgress, ModelInfo, ModelInstallProgress, ModelUpgrade, Photo, RecentSearch, SearchResult, Settings, Status } from '../../../app/api/contract.js';
 import type { Client } from './api.js';
 import { Bulk } from './bulk.svelte.js';
 import { Selection } from './selection.svelte.js';
@@ -66,6 +66,8 @@ export class AppState {
   instruction = $state('');
   focusInstruction = $state(0); // bumped to ask the search bar to focus its field
   pickMode = $state(false);
+  /** The last searches, kept by the service; offered under the empty search field. */
+  recent = $state<RecentSearch[]>([]);
 
   // Search results
   result = $state<SearchResult | null>(null);
@@ -178,7 +180,7 @@ export class AppState {
 
   async reloadAll(): Promise<void> {
     try {
-      await Promise.all([this.loadStatus(), this.loadFolders(), this.loadAlbums(), this.loadSettings(), this.loadModels()]);
+      await Promise.all([this.loadStatus(), this.loadFolders(), this.loadAlbums(), this.loadSettings(), this.loadModels(), this.loadRecent()]);
       const seen = this.progressEvents;
       const progress = await this.client.call('index.progress', {});
       if (this.progressEvents === seen) this.progress = progress;
@@ -200,6 +202,9 @@ export class AppState {
   }
   async loadSettings(): Promise<void> {
     this.settings = await this.client.call('settings.get', {});
+  }
+  async loadRecent(): Promise<void> {
+    this.recent = await this.client.call('search.recent', {});
   }
   async loadModels(): Promise<void> {
     const [models, upgrade] = await Promise.all([this.client.call('models.list', {}), this.client.call('models.upgrade', {})]);
@@ -353,6 +358,7 @@ export class AppState {
       if (more) this.results.items = [...this.results.items, ...hits];
       else this.results = new ArraySource(hits);
       this.announceResults(kind, r);
+      if (!more) void this.remember(kind, params);
     } catch (err) {
       if (seq !== this.searchSeq) return;
       this.searchError = err instanceof Error ? err.message : String(err);
@@ -363,6 +369,29 @@ export class AppState {
     } finally {
       if (seq === this.searchSeq) this.searching = false;
     }
+  }
+
+  /** Remembers a search the recent list can run again (a photo from outside the library cannot be). */
+  private async remember(kind: SearchKind, params: Record<string, unknown>): Promise<void> {
+    const photo = params.photo as { id?: number } | undefined;
+    if (photo && photo.id === undefined) return;
+    const text = kind === 'text' ? (params.text as string) : kind === 'compose' ? (params.instruction as string) : '';
+    const list = await this.client.call('search.remember', { kind, photoId: photo?.id ?? null, text }).catch(() => null);
+    if (list) this.recent = list;
+  }
+
+  /** Runs a recent search again: its photo and text go back into the search bar. */
+  async rerun(r: RecentSearch): Promise<void> {
+    if (r.kind !== 'text' && !r.photo) return;
+    this.query = r.photo ? { kind: 'library', photo: r.photo } : null;
+    this.instruction = r.text;
+    await this.search();
+  }
+
+  async forgetRecent(r?: RecentSearch): Promise<void> {
+    const key = r ? { kind: r.kind, photoId: r.photoId, text: r.text } : undefined;
+    const list = await this.guard('Could not forget the search', () => this.client.call('search.forget', key ? { key } : {}));
+    if (list) this.recent = list;
   }
 
   private announceResults(kind: SearchKind, r: SearchResult): void {

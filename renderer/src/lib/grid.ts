@@ -192,3 +192,44 @@ export function moveInSections(s: Sections, index: number, key: string, cols: nu
   if (!prev) return index;
   return prev.start + Math.min(prev.count - 1, (prev.rows - 1) * cols + col);
 }
+
+// ---- Drag to select: the tiles a rubber band (in the grid's content coordinates) touches ----
+
+/** Column or row indices [from, to] whose cells (pitch apart, `size` long) overlap [lo, hi]; empty when from > to. */
+function span(lo: number, hi: number, pitch: number, size: number, n: number): [number, number] {
+  let from = Math.max(0, Math.floor(lo / pitch));
+  if (lo - from * pitch >= size) from++; // lo is in the gap after cell `from`
+  return [from, Math.min(n - 1, Math.floor(hi / pitch))];
+}
+
+/**
+ * The photos whose tiles the band (x0,y0)–(x1,y1) overlaps, in grid order. Pure arithmetic over
+ * the layout, so it covers rows the virtualised grid has not put in the DOM (a band dragged with
+ * auto-scroll over thousands of photos).
+ */
+export function indicesInBand(layout: GridLayout, count: number, s: Sections | null, x0: number, y0: number, x1: number, y1: number): number[] {
+  const [cFrom, cTo] = span(Math.min(x0, x1), Math.max(x0, x1), layout.rowHeight, layout.tile, layout.cols);
+  const top = Math.min(y0, y1);
+  const bottom = Math.max(y0, y1);
+  const out: number[] = [];
+  if (cFrom > cTo || count === 0) return out;
+  const rowsOf = (start: number, n: number, rowsTop: number) => {
+    const [rFrom, rTo] = span(top - rowsTop, bottom - rowsTop, layout.rowHeight, layout.tile, Math.ceil(n / layout.cols));
+    for (let r = rFrom; r <= rTo; r++) {
+      for (let c = cFrom; c <= cTo; c++) {
+        const i = r * layout.cols + c;
+        if (i < n) out.push(start + i);
+      }
+    }
+  };
+  if (!s) {
+    if (bottom >= 0) rowsOf(0, count, 0);
+    return out;
+  }
+  for (let k = sectionAt(s, Math.max(0, top)); k < s.list.length; k++) {
+    const sec = s.list[k]!;
+    if (sec.top > bottom) break;
+    rowsOf(sec.start, sec.count, sec.top + s.header);
+  }
+  return out;
+}
