@@ -22,11 +22,13 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from .evaluate import evaluate
 from .model import MagicLens, normalize
+from .pairs import Siblings, label_triplets
 from .tokenizer import Tokenizer
 from .world import ATTRS, _values
 
@@ -54,6 +56,8 @@ class MagicLensStage:
     warmup_steps: int = 50
     train_image_tower: bool = False
     caption_loss: float = 1.0
+    label_pairs: int = 0        # > 0: add up to this many cross-page label pairs per picture (pairs.py)
+    hard_negatives: int = 0     # > 0: per query, this many one-attribute-away pictures as extra negatives
 
 
 def _schedule(opt, base_lrs, step, total, warmup):
@@ -86,9 +90,10 @@ def _masked_clip_loss(im, tx, scale, keys):
 
 
 def train_clip(model: MagicLens, tok: Tokenizer, split, pairs: List[tuple], cfg: ClipStage,
-               gen: torch.Generator, log: Callable[[str], None] = print) -> None:
+               gen: torch.Generator, log: Callable[[str], None] = print) -> torch.nn.ModuleList:
     """Symmetric InfoNCE on (image, caption) + attribute heads shared by both towers. Pictures with the
-    same attributes (equivalent captions) are not negatives of each other."""
+    same attributes (equivalent captions) are not negatives of each other. Returns the (training-only)
+    attribute heads, for diagnostics (`attribute_accuracy`)."""
     d = model.config.embed_dim
     heads = torch.nn.ModuleList([torch.nn.Linear(d, len(_values(a))) for a in ATTRS])
     with torch.no_grad():
@@ -124,18 +129,37 @@ def train_clip(model: MagicLens, tok: Tokenizer, split, pairs: List[tuple], cfg:
             step += 1
         log(f'  clip epoch {epoch + 1}/{cfg.epochs}: contrastive {tot / max(1, steps_per_epoch):.4f} '
             f'attributes {tot_attr / max(1, steps_per_epoch):.4f} scale {logit_scale.exp().item():.1f} ({time.time() - t0:.0f}s)')
+    return heads
+
+
+@torch.no_grad()
+def attribute_accuracy(model: MagicLens, heads: torch.nn.ModuleList, split, batch: int = 256) -> Dict[str, float]:
+    """Accuracy of the CLIP stage's attribute heads on a split's item pictures (image side): tells which
+    attributes the image tower fails to see."""
+    model.eval()
+    rows = [i for i, p in enumerate(split.pictures) if p.obj is not None and p.role == 'item']
+    im = normalize(torch.cat([model.encode_image(split.pixels[rows[i:i + batch]]) for i in range(0, len(rows), batch)]))
+    lab = attribute_labels(split)[rows]
+    pred = torch.stack([h(10 * im).argmax(1) for h in heads], 1)
+    ok = pred == lab
+    out = {a: round(float(ok[:, k].float().mean()), 4) for k, a in enumerate(ATTRS)}
+    out['all'] = round(float(ok.all(1).float().mean()), 4)
+    return out
 
 
 def magiclens_loss(model: MagicLens, tok: Tokenizer, batch: List[tuple], log_inv_temp: torch.Tensor,
                    query_negatives: bool, key_ids: Optional[torch.Tensor] = None,
-                   pixels: Optional[torch.Tensor] = None, image_embeds: Optional[torch.Tensor] = None) -> torch.Tensor:
+                   pixels: Optional[torch.Tensor] = None, image_embeds: Optional[torch.Tensor] = None,
+                   neg_rows: Optional[List[int]] = None) -> torch.Tensor:
     """The paper's contrastive loss for a batch of (query row, instruction, target row). Images come
-    from `image_embeds` (precomputed CLIP embeddings) or are encoded from `pixels`."""
+    from `image_embeds` (precomputed CLIP embeddings) or are encoded from `pixels`. `neg_rows`: extra
+    candidate pictures (hard negatives), shared by every query of the batch."""
     qrows = torch.tensor([t[0] for t in batch])
     trows = torch.tensor([t[2] for t in batch])
-    uniq, inv = torch.unique(torch.cat([qrows, trows]), return_inverse=True)
+    nrows = torch.tensor(neg_rows or [], dtype=torch.long)
+    uniq, inv = torch.unique(torch.cat([qrows, trows, nrows]), return_inverse=True)
     img = image_embeds[uniq] if image_embeds is not None else model.encode_image(pixels[uniq])
-    qi, ti = inv[:len(batch)], inv[len(batch):]
+    qi, ti, ni = inv[:len(batch)], inv[len(batch):2 * len(batch)], inv[2 * len(batch):]
     txt = model.encode_text(tok.encode_batch([t[1] for t in batch] + ['']))
     instr, empty = txt[:-1], txt[-1:]
     q = normalize(model.fuse(img[qi], instr))
@@ -145,6 +169,9 @@ def magiclens_loss(model: MagicLens, tok: Tokenizer, batch: List[tuple], log_inv
     if query_negatives:
         cands.append(e[qi])
         cand_pic.append(qi)
+    if len(ni):
+        cands.append(e[ni])
+        cand_pic.append(ni)
     c = torch.cat(cands)
     pic = torch.cat(cand_pic)
     logits = (q @ c.T) * log_inv_temp.exp()
@@ -183,7 +210,10 @@ def train_magiclens(model: MagicLens, tok: Tokenizer, train, val, cfg: MagicLens
         [{'params': [log_inv_temp], 'weight_decay': 0.0}]
     base = [cfg.lr_new, cfg.lr_new, cfg.lr_reused, cfg.lr_reused, cfg.lr_new]
     opt = torch.optim.AdamW(groups, lr=cfg.lr_new, betas=(0.9, 0.98), eps=1e-6)
-    trips = train.triplets
+    trips = train.triplets + (label_triplets(train, cfg.label_pairs, seed=77) if cfg.label_pairs else [])
+    siblings = Siblings(train) if cfg.hard_negatives else None
+    neg_rng = np.random.default_rng(78)
+    log(f'  {len(trips)} triplets ({len(train.triplets)} mined)')
     steps_per_epoch = len(trips) // cfg.batch
     total = cfg.max_epochs * steps_per_epoch
     clip_scale = model.w('clip/logit_scale').detach().clamp(max=math.log(100)).exp()
@@ -196,8 +226,9 @@ def train_magiclens(model: MagicLens, tok: Tokenizer, train, val, cfg: MagicLens
         for b in range(steps_per_epoch):
             batch = [trips[i] for i in order[b * cfg.batch:(b + 1) * cfg.batch].tolist()]
             _schedule(opt, base, step, total, cfg.warmup_steps)
+            negs = siblings.sample([t[2] for t in batch], cfg.hard_negatives, neg_rng) if siblings else None
             loss = magiclens_loss(model, tok, batch, log_inv_temp, cfg.query_negatives, train.key_ids,
-                                  pixels=train.pixels, image_embeds=image_embeds)
+                                  pixels=train.pixels, image_embeds=image_embeds, neg_rows=negs)
             if captions and cfg.caption_loss > 0:
                 cidx = corder[(b * cfg.batch) % max(1, len(captions) - cfg.batch):][:cfg.batch].tolist()
                 rows = torch.tensor([captions[i][0] for i in cidx])
