@@ -58,22 +58,23 @@ export class Selection {
     for (let k = Math.min(a, b); k <= Math.max(a, b); k++) this.picked.add(k);
   }
 
-  private bandBase: { all: boolean; picked: Set<number> } | null = null;
+  /** The selection when the band began: a plain snapshot, never read by the view. */
+  private bandBase: { all: boolean; picked: readonly number[] } | null = null;
 
   /**
    * Drag-select: the photos inside the band, plus (when the drag began with Shift/Ctrl) what was
    * selected then. Called on every move of the band; endBand() when it is released.
    */
   band(source: GridSource, inside: readonly number[], additive: boolean): void {
-    this.bandBase ??= additive && this.source === source ? { all: this.all, picked: new Set(this.picked) } : { all: false, picked: new Set() };
+    this.bandBase ??= additive && this.source === source ? { all: this.all, picked: [...this.picked] } : { all: false, picked: [] };
     const base = this.bandBase;
     this.bind(source);
     this.picked.clear();
     this.all = base.all;
     if (base.all) {
       // After Ctrl+A `picked` holds exceptions: the band takes its photos out of them.
-      const inBand = new Set(inside);
-      for (const k of base.picked) if (!inBand.has(k)) this.picked.add(k);
+      for (const k of base.picked) this.picked.add(k);
+      for (const k of inside) this.picked.delete(k);
     } else {
       for (const k of base.picked) this.picked.add(k);
       for (const k of inside) this.picked.add(k);
