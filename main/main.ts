@@ -4,7 +4,7 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shel
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ShellParams } from '../app/api/shell.js';
+import { MAX_REVEAL_FOLDERS, type ShellParams } from '../app/api/shell.js';
 import { isInside } from '../app/media-access.js';
 import { APP_ROOT, BUNDLED_PACKS_DIR, defaultDataDir } from '../app/paths.js';
 import { ServiceHost } from './host.js';
@@ -12,7 +12,7 @@ import { handleIpcCall, validateEvent, type ShellHandlers } from './ipc-adapter.
 import { PathGrants } from './ipc-policy.js';
 import { resolveMediaRequest } from './media-protocol.js';
 import { buildAppMenu, popupPhotoMenu } from './menu.js';
-import { originalPhotoPath } from './reveal.js';
+import { openTargets, originalPhotoPath, revealTargets, type RevealDeps } from './reveal.js';
 import { checkForUpdates } from './updates.js';
 import { APP_SCHEME, APP_URL, appAssetPath, debugSwitchProblem, ELECTRON_CSP, isAppUrl, MEDIA_SCHEME, secureWebPreferences } from './security.js';
 
@@ -78,6 +78,13 @@ if (debugProblem) {
     return h ? originalPhotoPath(photoId, { call: (env) => h.call(env), roots: () => h.roots() }) : null;
   }
 
+  /** How the bulk "Show in folder" / "Open" resolve photos; refused while the service is not up. */
+  function revealDeps(): RevealDeps {
+    const h = host;
+    if (!h) throw new Error('the library service is not running');
+    return { call: (env) => h.call(env), roots: () => h.roots() };
+  }
+
   // Paths the user picked in main's dialogs, the only ones the renderer may hand the service.
   const grants = new PathGrants();
 
@@ -141,6 +148,18 @@ if (debugProblem) {
         const fp = await photoPath(p.photoId);
         if (fp) shell.showItemInFolder(fp);
         return { shown: !!fp };
+      },
+      // The counts were capped by the schema (ipc-adapter validated them before this runs).
+      'shell.revealPhotos': async (p: ShellParams<'shell.revealPhotos'>) => {
+        const t = await revealTargets(p.photoIds, revealDeps(), MAX_REVEAL_FOLDERS);
+        for (const fp of t.paths) shell.showItemInFolder(fp);
+        return { folders: t.folders, shown: t.paths.length };
+      },
+      'shell.openPhotos': async (p: ShellParams<'shell.openPhotos'>) => {
+        const paths = await openTargets(p.photoIds, revealDeps());
+        // openPath answers '' on success, else the reason.
+        const errors = (await Promise.all(paths.map((fp) => shell.openPath(fp)))).filter(Boolean);
+        return { opened: paths.length - errors.length, failed: p.photoIds.length - paths.length + errors.length };
       },
     };
   }

@@ -2,6 +2,7 @@
 // image-file answer is what a viewer can show — for a HEIC photo that is the JPEG rendition in the
 // data folder — so the original's path comes from photos.get, and is revealed only if it still
 // lies inside a library folder after following symlinks.
+import path from 'node:path';
 import type { RequestEnvelope, ResponseEnvelope } from '../app/api/contract.js';
 import { fsPathProblem } from '../app/api/schemas.js';
 import { resolveInsideRoots } from '../app/media-access.js';
@@ -22,4 +23,29 @@ export async function originalPhotoPath(photoId: number, deps: RevealDeps): Prom
   } catch {
     return null; // the service is down or restarting: nothing to reveal, and no unhandled rejection
   }
+}
+
+/**
+ * "Show in folder" for many photos: the first photo of each distinct folder, at most `maxFolders`
+ * (one file-manager window each, never one per photo). Photos that cannot be resolved are skipped.
+ */
+export async function revealTargets(photoIds: readonly number[], deps: RevealDeps, maxFolders: number): Promise<{ folders: number; paths: string[] }> {
+  const byFolder = new Map<string, string>();
+  for (const id of photoIds) {
+    const p = await originalPhotoPath(id, deps);
+    if (!p) continue;
+    const dir = path.dirname(p);
+    if (!byFolder.has(dir)) byFolder.set(dir, p);
+  }
+  return { folders: byFolder.size, paths: [...byFolder.values()].slice(0, maxFolders) };
+}
+
+/** "Open" for many photos: their originals that still lie inside the library, in order. */
+export async function openTargets(photoIds: readonly number[], deps: RevealDeps): Promise<string[]> {
+  const out: string[] = [];
+  for (const id of photoIds) {
+    const p = await originalPhotoPath(id, deps);
+    if (p) out.push(p);
+  }
+  return out;
 }

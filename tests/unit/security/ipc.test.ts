@@ -20,6 +20,8 @@ function deps() {
       'shell.pickFile': async (p) => (shellCalls.push(p), { path: null }),
       'shell.photoMenu': async (p) => (shellCalls.push(p), { action: 'similar' }),
       'shell.showInFolder': async () => ({ shown: false }),
+      'shell.revealPhotos': async () => ({ folders: 0, shown: 0 }),
+      'shell.openPhotos': async () => ({ opened: 0, failed: 0 }),
     },
   };
   return { d, forwarded, shellCalls };

@@ -18,6 +18,8 @@ function deps(picked: { folder?: string; image?: string; file?: string }, grants
       'shell.pickFile': async () => ({ path: picked.file ?? null }),
       'shell.photoMenu': async () => ({ action: null }),
       'shell.showInFolder': async () => ({ shown: false }),
+      'shell.revealPhotos': async () => ({ folders: 0, shown: 0 }),
+      'shell.openPhotos': async () => ({ opened: 0, failed: 0 }),
     },
     ...(grants ? { grants } : {}),
   };
