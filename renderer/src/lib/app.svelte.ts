@@ -204,7 +204,8 @@ export class AppState {
     this.settings = await this.client.call('settings.get', {});
   }
   async loadRecent(): Promise<void> {
-    this.recent = await this.client.call('search.recent', {});
+    // A convenience: if it cannot be read the app still starts, with no recent searches offered.
+    this.recent = await this.client.call('search.recent', {}).catch(() => []);
   }
   async loadModels(): Promise<void> {
     const [models, upgrade] = await Promise.all([this.client.call('models.list', {}), this.client.call('models.upgrade', {})]);
@@ -467,6 +468,17 @@ export class AppState {
   }
 
   // ---- photos ----
+  /** Favourites changed: the hearts on search results and album tiles follow, and the library reloads. */
+  favouritesChanged(ids: readonly number[], favourite: boolean): void {
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a lookup local to this call, never rendered
+    const set = new Set(ids);
+    for (const src of [this.results, this.albumHits]) {
+      if (src.items.some((it) => set.has(it.photo.id))) src.items = src.items.map((it) => (set.has(it.photo.id) ? { ...it, photo: { ...it.photo, favourite } } : it));
+    }
+    if (this.result) this.result = { ...this.result, queryPhoto: this.result.queryPhoto && set.has(this.result.queryPhoto.id) ? { ...this.result.queryPhoto, favourite } : this.result.queryPhoto };
+    this.library.refresh();
+  }
+
   open(source: GridSource, index: number): void {
     this.menu = null;
     this.viewer = { source, index };

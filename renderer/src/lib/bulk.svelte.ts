@@ -1,7 +1,8 @@
 // Bulk actions on the grid's selection: add to / remove from a manual album, favourites, copy to
-// a folder. Each resolves the selection to photo ids once, calls one API method and says what
+// a folder, and in the desktop app show in folder / open in the default app. Each resolves the selection to photo ids once, calls one API method and says what
 // happened; the selection is kept after an action, so several can be applied to the same photos.
 import type { Album } from '../../../app/api/contract.js';
+import { MAX_OPEN_PHOTOS, MAX_REVEAL_PHOTOS } from '../../../app/api/shell.js';
 import type { AppState } from './app.svelte.js';
 
 /** Why a typed destination folder cannot be used, or null. Absolute or "~/…"; never relative or UNC. */
@@ -58,14 +59,34 @@ export class Bulk {
   }
 
   async favourite(on: boolean): Promise<void> {
-    const r = await this.run('Could not change favourites', (ids) => this.app.client.call('photos.setFavourite', { ids, favourite: on }));
+    const r = await this.run('Could not change favourites', async (ids) => ({ ids, ...(await this.app.client.call('photos.setFavourite', { ids, favourite: on })) }));
     if (!r) return;
     const v = this.app.view;
-    if (v.name === 'library' && v.favourites) {
-      this.app.selection.clear();
-      this.app.library.refresh();
-    }
+    // In Favourites the photos leave the grid: the selection's indices would point at others.
+    if (v.name === 'library' && v.favourites) this.app.selection.clear();
+    this.app.favouritesChanged(r.ids, on);
     this.app.notify(on ? `Added ${photos(r.changed)} to Favourites.` : `Removed ${photos(r.changed)} from Favourites.`);
+  }
+
+  /** Desktop only: the selected photos' folders in the file manager (one window per folder, capped by main). */
+  async reveal(): Promise<void> {
+    const r = await this.run('Could not show the folders', async (ids) => {
+      const call = this.app.client.shell('shell.revealPhotos', { photoIds: ids.slice(0, MAX_REVEAL_PHOTOS) });
+      return call ? { ids, ...(await call) } : undefined;
+    });
+    if (!r) return;
+    if (r.shown === 0) return this.app.notify('None of these photos is on disk any more.', 'error');
+    const more = r.folders > r.shown ? ` (the first ${r.shown} of ${r.folders} folders)` : '';
+    const unread = r.ids.length > MAX_REVEAL_PHOTOS ? ` Only the first ${MAX_REVEAL_PHOTOS} photos were looked at.` : '';
+    this.app.notify(`Showing ${r.shown === 1 ? 'the folder' : `${r.shown} folders`} in the file manager${more}.${unread}`);
+  }
+
+  /** Desktop only: opens the selected photos in the default app for their type, up to MAX_OPEN_PHOTOS. */
+  async openOriginals(): Promise<void> {
+    if (this.app.selection.size > MAX_OPEN_PHOTOS) return this.app.notify(`Open up to ${MAX_OPEN_PHOTOS} photos at a time (${this.app.selection.size} are selected).`, 'error');
+    const r = await this.run('Could not open the photos', async (ids) => this.app.client.shell('shell.openPhotos', { photoIds: ids }) ?? undefined);
+    if (!r) return;
+    this.app.notify(r.failed ? `Opened ${photos(r.opened)}; ${r.failed} could not be opened.` : `Opened ${photos(r.opened)} in your default app.`, r.opened ? 'info' : 'error');
   }
 
   async exportTo(dest: string): Promise<void> {
