@@ -117,4 +117,52 @@ describe.skipIf(!G)('optimised graph cache', () => {
     expect(await cache.verifyAll()).toEqual({ checked: 3, removed: 1 });
     expect(fs.existsSync(textFile)).toBe(false);
   });
+
+  it('weights live in a data file beside the graph: a damaged or missing one is detected, the original answers, the cache is rebuilt', async () => {
+    const dir = path.join(tmp, 'data-file');
+    const warm = await MagicLensRuntime.open(pack, { providers: ['cpu'], graphCacheDir: dir, warmup: false, imageTower: 'eager' });
+    await warm.close();
+    const cache = new GraphCache({ dir });
+    const meta = (g: string) => JSON.parse(fs.readFileSync(`${cache.fileFor(cache.keyParts(pack.manifest.files[g]!.sha256, 'cpu'))}.json`, 'utf8')) as { data?: { file: string; bytes: number } };
+    const textData = path.join(dir, meta('text.onnx').data!.file);
+    const imageData = path.join(dir, meta('image.onnx').data!.file);
+    // most of a graph's bytes are its weights, and they are in the data file
+    expect(fs.statSync(textData).size).toBeGreaterThan(fs.statSync(cache.fileFor(cache.keyParts(pack.manifest.files['text.onnx']!.sha256, 'cpu'))).size);
+    fs.truncateSync(textData, 64);
+    fs.rmSync(imageData);
+    const rt = await MagicLensRuntime.open(pack, { providers: ['cpu'], graphCacheDir: dir, warmup: false });
+    const got = await outputs(rt);
+    const rep = Object.fromEntries(rt.sessions.map((s) => [s.graph, s]));
+    await rt.close();
+    expect(rep['text.onnx']).toMatchObject({ source: 'built', rejected: expect.stringMatching(/weights changed.*damaged/) });
+    expect(rep['image.onnx']).toMatchObject({ source: 'built', rejected: expect.stringMatching(/weights file is missing/) });
+    for (const k of ['text', 'image', 'fused'] as const) expect(maxAbs(got[k], reference[k])).toBeLessThanOrEqual(1e-5);
+    // the superseded data files went with their graphs: one data file per cached graph
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.data'))).toHaveLength(3);
+    // a flipped byte in a data file (size and mtime kept) is caught by the full check
+    const dataFile = path.join(dir, meta('fusion.onnx').data!.file);
+    const b = fs.readFileSync(dataFile);
+    const st = fs.statSync(dataFile);
+    b[Math.floor(b.length / 2)]! ^= 0xff;
+    fs.writeFileSync(dataFile, b);
+    fs.utimesSync(dataFile, st.atime, st.mtime);
+    expect(await cache.verifyAll()).toEqual({ checked: 3, removed: 1 });
+    expect(fs.existsSync(dataFile)).toBe(false);
+  });
+
+  it('a graph cached in the older form (weights inline, no format) is replaced and its file removed', async () => {
+    const dir = path.join(tmp, 'old-form');
+    const cache = new GraphCache({ dir, cpu: 'cpu-a', ortVersion: '1.0.0' });
+    const sha = pack.manifest.files['fusion.onnx']!.sha256;
+    const parts = cache.keyParts(sha, 'cpu');
+    fs.mkdirSync(dir, { recursive: true });
+    const old = path.join(dir, 'oldkey0000.onnx');
+    fs.copyFileSync(pack.path('fusion.onnx'), old);
+    const st = fs.statSync(old);
+    fs.writeFileSync(`${old}.json`, JSON.stringify({ ...parts, bytes: st.size, mtimeMs: st.mtimeMs, sha256: 'x' }));
+    expect((await cache.open(pack.path('fusion.onnx'), sha, { executionProviders: ['cpu'] })).source).toBe('built');
+    expect(fs.existsSync(old)).toBe(false);
+    expect(fs.existsSync(`${old}.json`)).toBe(false);
+    expect(fs.existsSync(cache.fileFor(parts))).toBe(true);
+  });
 });
