@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 // Issue 14's remaining library-manager pieces in Chromium against the real service: recent
 // searches (kept by the service, offered under the empty field, run again in one click, removed,
-// cleared, keyboard), drag to select (a rubber band over the virtualised timeline grid; Shift adds).
+// cleared, keyboard), drag to select (a rubber band over the virtualised timeline grid; Shift adds),
+// hearts on search results after favouriting, the light theme's sidebar counts' contrast.
 // Screenshots light and dark at 1400×900 and 1000×700.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -144,5 +145,62 @@ describe.skipIf(skip !== null)('library manager: recent searches, drag to select
     await expect(page.getByTestId('selection-count').textContent()).resolves.toBe('1 selected');
     await page.keyboard.press('Escape');
     expect(rig.consoleErrors).toEqual([]);
+  });
+
+  it('favouriting search results shows their hearts at once (selection bar and context menu)', async () => {
+    const { page } = rig;
+    const field = page.getByLabel('Search text');
+    await field.fill('blue sky');
+    await field.press('Enter');
+    await expect.poll(() => page.locator('main .tile img').count(), { timeout: 20_000 }).toBeGreaterThan(2);
+    const heart = (i: number) => tile(i).locator('.fav');
+    await expect(heart(0).count()).resolves.toBe(0);
+    await tile(0).click({ modifiers: ['Control'] });
+    await tile(1).click({ modifiers: ['Control'] });
+    await page.getByTestId('selection-bar').getByRole('button', { name: 'Favourite' }).click();
+    await expect.poll(() => heart(0).count(), { timeout: 5000 }).toBe(1);
+    await expect(heart(1).count()).resolves.toBe(1);
+    await page.keyboard.press('Escape');
+    await tile(2).click({ button: 'right' });
+    await page.getByRole('menuitem', { name: 'Favourite' }).click();
+    await expect.poll(() => heart(2).count(), { timeout: 5000 }).toBe(1);
+    await tile(0).click({ button: 'right' });
+    await page.getByRole('menuitem', { name: 'Remove from Favourites' }).click();
+    await expect.poll(() => heart(0).count(), { timeout: 5000 }).toBe(0);
+    await rig.shot('04-hearts');
+    expect(rig.consoleErrors).toEqual([]);
+  });
+
+  it('light theme: sidebar counts keep 4.5:1 on active and hovered rows', async () => {
+    const { page } = rig;
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.getByRole('button', { name: /All photos/ }).click();
+    // Composites the backgrounds up the tree (rgba over rgba) and measures the WCAG ratio.
+    const ratio = (el: Element) => {
+      const rgba = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+      const lum = ([r, g, b]: number[]) => {
+        const f = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+        return 0.2126 * f(r!) + 0.7152 * f(g!) + 0.0722 * f(b!);
+      };
+      const layers: number[][] = [];
+      for (let n: Element | null = el; n; n = n.parentElement) {
+        const c = rgba(getComputedStyle(n).backgroundColor);
+        if ((c[3] ?? 1) > 0) layers.push(c);
+        if ((c[3] ?? 1) === 1) break;
+      }
+      let bg = [255, 255, 255];
+      for (const c of layers.reverse()) bg = bg.map((v, i) => v * (1 - (c[3] ?? 1)) + c[i]! * (c[3] ?? 1));
+      const [a, b] = [lum(rgba(getComputedStyle(el).color)), lum(bg)].sort((x, y) => y - x);
+      return (a! + 0.05) / (b! + 0.05);
+    };
+    const active = await page.getByTestId('nav-all-count').evaluate(ratio);
+    const folderRow = page.getByRole('button', { name: /^Pictures/ }).first();
+    await folderRow.hover();
+    await page.waitForTimeout(200);
+    const hovered = await folderRow.locator('.count').evaluate(ratio);
+    console.log(`sidebar count contrast, light theme: active row ${active.toFixed(2)}:1, hovered row ${hovered.toFixed(2)}:1`);
+    expect(active).toBeGreaterThanOrEqual(4.5);
+    expect(hovered).toBeGreaterThanOrEqual(4.5);
+    await page.emulateMedia({ colorScheme: 'dark' });
   });
 });
