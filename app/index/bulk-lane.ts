@@ -28,6 +28,15 @@ export interface Embedder {
   /** n images (NHWC, normalised) → n×D CLIP image embeddings and n×D target embeddings. */
   embed(pixels: Float32Array, n: number): Promise<{ clip: Float32Array; target: Float32Array }>;
   close(): Promise<void>;
+  /**
+   * The idle release: frees the image tower's session (most of the lane's memory) and keeps the rest
+   * (worker, fusion head, e_text("")), so reopening costs one session open from the cached graph.
+   */
+  idle(): Promise<void>;
+  /** Opens the image tower again after idle() (embed() also does, on its first batch). */
+  wake(): Promise<void>;
+  /** False between idle() and the next wake() or embed(). */
+  readonly imageOpen: boolean;
   /** Why the worker thread was not used (null when it is). */
   readonly fallbackReason: string | null;
   /** False once the lane can no longer run (its worker exited). */
@@ -45,6 +54,7 @@ export async function openBulkLane(pack: ModelPack, opts: BulkLaneOptions): Prom
 
 class InlineEmbedder implements Embedder {
   readonly alive = true;
+  imageOpen = true;
   constructor(
     private readonly rt: MagicLensRuntime,
     readonly fallbackReason: string | null,
@@ -59,18 +69,28 @@ class InlineEmbedder implements Embedder {
     return this.rt.provider;
   }
   async embed(pixels: Float32Array, n: number) {
+    this.imageOpen = true;
     const clip = await this.rt.embedImages(pixels, n);
     return { clip, target: await this.rt.targetEmbeddings(clip, n) };
   }
   close() {
     return this.rt.close();
   }
+  idle() {
+    this.imageOpen = false;
+    return this.rt.releaseImage();
+  }
+  wake() {
+    this.imageOpen = true;
+    return this.rt.openImage();
+  }
 }
 
-type Pending = { resolve: (v: { clip: Float32Array; target: Float32Array }) => void; reject: (e: Error) => void };
+type Pending = { resolve: (v: never) => void; reject: (e: Error) => void };
 
 class WorkerEmbedder implements Embedder {
   readonly fallbackReason = null;
+  imageOpen = true;
   private seq = 0;
   private pending = new Map<number, Pending>();
   private dead: Error | null = null;
@@ -90,7 +110,7 @@ class WorkerEmbedder implements Embedder {
       if (!p) return;
       this.pending.delete(m.id);
       if (m.error) p.reject(new Error(m.error));
-      else p.resolve({ clip: m.clip!, target: m.target! });
+      else p.resolve((m.clip ? { clip: m.clip, target: m.target! } : undefined) as never);
     });
     const fail = (e: Error) => {
       this.dead = e;
@@ -146,12 +166,27 @@ class WorkerEmbedder implements Embedder {
   }
 
   embed(pixels: Float32Array, n: number): Promise<{ clip: Float32Array; target: Float32Array }> {
+    this.imageOpen = true;
+    // Transfer: the pixel batch (MBs) moves to the worker without a copy.
+    return this.send({ pixels, n }, [pixels.buffer as ArrayBuffer]);
+  }
+
+  idle(): Promise<void> {
+    this.imageOpen = false;
+    return this.send({ op: 'idle' });
+  }
+
+  wake(): Promise<void> {
+    this.imageOpen = true;
+    return this.send({ op: 'wake' });
+  }
+
+  private send<T>(msg: object, transfer: ArrayBuffer[] = []): Promise<T> {
     if (this.dead) return Promise.reject(this.dead);
     const id = ++this.seq;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      // Transfer: the pixel batch (MBs) moves to the worker without a copy.
-      this.worker.postMessage({ id, pixels, n }, [pixels.buffer as ArrayBuffer]);
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: never) => void, reject });
+      this.worker.postMessage({ id, ...msg }, transfer);
     });
   }
 

@@ -44,20 +44,24 @@ try {
   if (init.probeFile && !init.imageBatch) {
     await probeImageBatch(rt, init.probeFile, probeKey(rt, init.imageGraph?.sha256 ?? pack.manifest.files['image.onnx']?.sha256 ?? '', init.threads));
   }
-  port.on('message', (m: { id: number; pixels?: Float32Array; n?: number; close?: boolean }) => {
+  // One message at a time: an idle release must never free the image tower under a running batch.
+  let chain: Promise<unknown> = Promise.resolve();
+  port.on('message', (m: { id: number; pixels?: Float32Array; n?: number; close?: boolean; op?: 'idle' | 'wake' }) => {
     if (m.close) {
-      void rt.close().finally(() => port.postMessage({ type: 'closed' }));
+      chain = chain.then(() => rt.close()).finally(() => port.postMessage({ type: 'closed' }));
       return;
     }
-    void (async () => {
+    chain = chain.then(async () => {
       try {
+        if (m.op === 'idle') return port.postMessage({ type: 'result', id: m.id, done: await rt.releaseImage() });
+        if (m.op === 'wake') return port.postMessage({ type: 'result', id: m.id, done: await rt.openImage() });
         const clip = await rt.embedImages(m.pixels!, m.n!);
         const target = await rt.targetEmbeddings(clip, m.n!);
         port.postMessage({ type: 'result', id: m.id, clip, target }, [clip.buffer as ArrayBuffer, target.buffer as ArrayBuffer]);
       } catch (err) {
         port.postMessage({ type: 'result', id: m.id, error: (err as Error).message });
       }
-    })();
+    });
   });
   port.postMessage({ type: 'ready', modelId: rt.modelId, dim: rt.dim, provider: rt.provider });
 } catch (err) {

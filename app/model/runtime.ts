@@ -109,6 +109,14 @@ function sessionOptions(provider: ProviderName, threads: number | undefined): or
   };
 }
 
+function loadTokenizer(pack: ModelPack): ClipTokenizer {
+  const tokenizer = ClipTokenizer.fromFile(pack.path(pack.manifest.tokenizer.file));
+  if (tokenizer.vocabSize !== pack.manifest.architecture.vocabSize) {
+    throw new Error(`model pack ${pack.manifest.id}: vocabulary has ${tokenizer.vocabSize} tokens, model expects ${pack.manifest.architecture.vocabSize}`);
+  }
+  return tokenizer;
+}
+
 export class MagicLensRuntime {
   readonly modelId: string;
   readonly dim: number;
@@ -127,7 +135,7 @@ export class MagicLensRuntime {
   private constructor(
     readonly pack: ModelPack,
     readonly provider: ProviderName,
-    readonly tokenizer: ClipTokenizer,
+    private tok: ClipTokenizer | null,
     private readonly opener: GraphOpener,
     private readonly text: ort.InferenceSession | null,
     private readonly fusion: ort.InferenceSession,
@@ -142,16 +150,20 @@ export class MagicLensRuntime {
     this.imageP = null;
   }
 
+  /** The pack's tokenizer, read on first use when the runtime was opened for images only. */
+  get tokenizer(): ClipTokenizer {
+    this.tok ??= loadTokenizer(this.pack);
+    return this.tok;
+  }
+
   /** How each session was opened so far (graph, cache hit or not, milliseconds). */
   get sessions(): readonly SessionReport[] {
     return this.opener.reports;
   }
 
   static async open(pack: ModelPack, opts: RuntimeOptions = {}): Promise<MagicLensRuntime> {
-    const tokenizer = ClipTokenizer.fromFile(pack.path(pack.manifest.tokenizer.file));
-    if (tokenizer.vocabSize !== pack.manifest.architecture.vocabSize) {
-      throw new Error(`model pack ${pack.manifest.id}: vocabulary has ${tokenizer.vocabSize} tokens, model expects ${pack.manifest.architecture.vocabSize}`);
-    }
+    // Images only (e_text("") given): no tokenizer either (~0.2 s of the bulk lane's open on a base pack).
+    const tokenizer = opts.emptyText ? null : loadTokenizer(pack);
     const providers = [...(opts.providers ?? defaultProviders())];
     if (!providers.includes('cpu')) providers.push('cpu');
     const fallbacks: { provider: ProviderName; error: string }[] = [];
@@ -164,7 +176,7 @@ export class MagicLensRuntime {
       if (missing) { fallbacks.push({ provider, error: missing }); continue; }
       const precision = fp16 && (want === 'fp16' || (want === 'auto' && provider !== 'cpu')) ? 'fp16' : 'fp32';
       const opener = new GraphOpener(pack, sessionOptions(provider, opts.threads), precision, cache, provider === 'cpu' ? opts.imageGraph : null);
-      // Text tower and fusion head together (ORT builds sessions off the main thread); the image tower waits for a photo.
+      // Text tower and fusion head together (onnxruntime-node builds each synchronously on this thread, in turn); the image tower waits for a photo.
       const made = await Promise.allSettled([opts.emptyText ? Promise.resolve(null) : opener.open('text.onnx'), opener.open('fusion.onnx'), ...(opts.imageTower === 'eager' ? [opener.open('image.onnx')] : [])]);
       const ok = made.flatMap((m) => (m.status === 'fulfilled' && m.value ? [m.value] : []));
       const failed = made.find((m): m is PromiseRejectedResult => m.status === 'rejected');
@@ -201,6 +213,19 @@ export class MagicLensRuntime {
       });
     }
     return this.imageP;
+  }
+
+  /** Frees the image tower's session (the bulk lane's idle release); the next photo opens it again. */
+  async releaseImage(): Promise<void> {
+    const p = this.imageP;
+    this.imageP = null;
+    const s = p ? await p.catch(() => null) : null;
+    await s?.release();
+  }
+
+  /** Opens the image tower now, ahead of the photos that will need it. */
+  async openImage(): Promise<void> {
+    await this.imageSession();
   }
 
   /** Runs each open graph once so the first real request is not slow; the image tower only if it is open. */

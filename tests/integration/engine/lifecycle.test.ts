@@ -117,13 +117,18 @@ describe.skipIf(!pack)('indexing lifecycle', () => {
     const old = (await svc.bulkLane())!.embedder;
     await svc.handlers['folders.rescan']({});
     await svc.whenIdle(); // a run with nothing to do ends idle too
-    await waitFor(() => !old.alive, 10_000, 'idle bulk lane released');
+    // The idle release frees the image tower (the model copy) and keeps the worker warm for a fast reopen
+    await waitFor(() => !old.imageOpen, 10_000, 'idle bulk lane released its image tower');
+    expect(old.alive).toBe(true);
     await writePhoto(path.join(lib, 'late.jpg'), 4321, { width: 64, height: 48 });
     await svc.handlers['folders.rescan']({});
     await svc.scansIdle();
     await svc.whenIdle();
     expect(svc.db.prepare(`SELECT status FROM photos WHERE path = ?`).pluck().get(path.join(lib, 'late.jpg'))).toBe('indexed');
     expect((await svc.bulkLane())!.embedder.alive).toBe(true);
+    // the same warm worker, its image tower open again
+    expect((await svc.bulkLane())!.embedder).toBe(old);
+    expect(old.imageOpen).toBe(true);
   });
 
   it('switching the model re-embeds into that model\'s own tables and searches there', async () => {
