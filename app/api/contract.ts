@@ -32,6 +32,7 @@ export type ModelUpgrade = z.output<typeof import('./schemas.js').ModelUpgrade>;
 export type ModelCatalogueEntry = z.output<typeof import('./schemas.js').ModelCatalogueEntry>;
 export type Settings = z.output<typeof import('./schemas.js').Settings>;
 export type Status = z.output<typeof import('./schemas.js').Status>;
+export type RepairResult = z.output<typeof import('./schemas.js').RepairResult>;
 export type ProviderName = z.output<typeof import('./schemas.js').ProviderName>;
 export type ApiErrorCode = z.output<typeof ApiErrorCode>;
 export type ApiErrorBody = z.output<typeof ApiErrorBody>;

@@ -1,5 +1,5 @@
 // Application state (Svelte 5 runes) and the actions views call. One instance per window.
-import type { Album, AlbumQuery, Folder, IndexProgress, ModelInfo, ModelInstallProgress, ModelUpgrade, Photo, RecentSearch, SearchResult, Settings, Status } from '../../../app/api/contract.js';
+import type { Album, AlbumQuery, Folder, IndexProgress, ModelInfo, ModelInstallProgress, ModelUpgrade, Photo, RecentSearch, RepairResult, SearchResult, Settings, Status } from '../../../app/api/contract.js';
 import type { Client } from './api.js';
 import { Bulk } from './bulk.svelte.js';
 import { Selection } from './selection.svelte.js';
@@ -92,6 +92,13 @@ export class AppState {
   // Selection in the grid on screen, and the bulk actions on it
   readonly selection = new Selection();
   readonly bulk: Bulk;
+
+  // Library health (issue 10): the repair dialog and its outcome
+  repairDialog = $state(false);
+  repairing = $state(false);
+  repairResult = $state<RepairResult | null>(null);
+  repairError = $state<string | null>(null);
+  private statusPoll: ReturnType<typeof setTimeout> | null = null;
 
   // Overlays
   viewer = $state<{ source: GridSource; index: number } | null>(null);
@@ -193,6 +200,34 @@ export class AppState {
 
   async loadStatus(): Promise<void> {
     this.status = await this.client.call('status.get', {});
+    // The integrity check runs in the background after the service opens: ask again until it has a verdict.
+    if (this.status.library?.state === 'checking' && !this.statusPoll) {
+      this.statusPoll = setTimeout(() => {
+        this.statusPoll = null;
+        void this.loadStatus().catch(() => undefined);
+      }, 1000);
+    }
+  }
+
+  get libraryDamaged(): boolean {
+    return this.status?.library?.state === 'damaged';
+  }
+
+  /** library.repair: restores the last good backup, or rebuilds the vectors; then everything is reloaded. */
+  async repairLibrary(): Promise<void> {
+    this.repairing = true;
+    this.repairError = null;
+    this.repairResult = null;
+    try {
+      this.repairResult = await this.client.call('library.repair', { mode: 'auto' });
+      this.searchError = null;
+      await this.reloadAll();
+    } catch (err) {
+      this.repairError = err instanceof Error ? err.message : String(err);
+      await this.loadStatus().catch(() => undefined);
+    } finally {
+      this.repairing = false;
+    }
   }
   async loadFolders(): Promise<void> {
     this.folders = await this.client.call('folders.list', {});
@@ -363,6 +398,7 @@ export class AppState {
     } catch (err) {
       if (seq !== this.searchSeq) return;
       this.searchError = err instanceof Error ? err.message : String(err);
+      if (/library damaged/.test(this.searchError)) void this.loadStatus().catch(() => undefined);
       if (!more) {
         this.result = null;
         this.results = new ArraySource();
