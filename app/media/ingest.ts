@@ -61,7 +61,8 @@ async function decodeRaw(buf: Buffer, format: string, side: number | null): Prom
     // failOn 'warning', so a truncated or corrupt file fails here with its reason, as openImage's check
     // did; a file that passes gives the same pixels (failOn changes what is refused, not what is
     // decoded). Alpha kept for the thumbnail.
-    let img = sharp(buf, { limitInputPixels: MAX_PIXELS }).rotate();
+    // sequentialRead: libvips reads the file top to bottom once, so a reduction streams through it
+    let img = sharp(buf, { limitInputPixels: MAX_PIXELS, sequentialRead: true }).rotate();
     if (side !== null) img = img.resize({ width: side, height: side, fit: 'inside', kernel: 'linear', fastShrinkOnLoad: true });
     out = await img.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   } catch (err) {

@@ -5,7 +5,6 @@
 // semaphore bounds the SUM of their pixels instead, read from the header before any decode.
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { MAX_PIXELS } from './decode.js';
 
 /**
  * After a decode this large, collect garbage before its pixels go back to the budget. The raw
@@ -86,9 +85,12 @@ export class PixelBudget {
 }
 
 /**
- * The process-wide budget the indexer's decodes share: one photo at the per-file limit
- * (MAX_PIXELS, 180 MP) or several smaller ones, whose sum stays under it. At ≤ 7 bytes per pixel
- * in flight (RGBA decode + RGB copy) that bounds decode memory near 1.26 GB in the worst case and
- * 0.54 GB for opaque images; a 12-MP camera photo still decodes 4 at a time (decodeConcurrency).
+ * The process-wide budget the indexer's decodes share. Whole decodes are at most STREAM_ABOVE_PIXELS
+ * (24 MP) except HEIC (its wasm decoder cannot stream); larger photos are reduced while they decode and
+ * weigh only their reduced size. 32 MP in flight at ≤ 7 bytes per pixel (RGBA decode + RGB copy) bounds
+ * decode memory near 224 MB in the worst case (96 MB for opaque images), which with the base pack's
+ * sessions keeps indexing under 1.5 GB; four 12-MP JPEGs (shrink-on-load: 0.75 MP each) still decode
+ * at once. A HEIC over the budget is decoded alone.
  */
-export const decodeBudget = new PixelBudget(MAX_PIXELS);
+export const DECODE_BUDGET_PIXELS = 32_000_000;
+export const decodeBudget = new PixelBudget(DECODE_BUDGET_PIXELS);

@@ -166,9 +166,17 @@ export interface DecodeOptions {
 
 export const DEFAULT_PRESCALE = 4;
 
+/**
+ * Non-JPEG photos above this many pixels are reduced while they decode (see reducedDecodeSide); below
+ * it a whole decode (≤ 24 MP × ≤ 7 bytes, under the decode budget) keeps the exact per-image maximum.
+ * HEIC is always decoded whole: its wasm decoder cannot stream.
+ */
+export const STREAM_ABOVE_PIXELS = 24_000_000;
+
 /** Decodes (EXIF-rotated) RGB pixels with sharp; with maxSide, reduced to fit inside it (JPEG: shrink-on-load). */
 export async function decodeRgb(input: string | Buffer, maxSide?: number): Promise<RgbImage> {
-  let img = sharp(input, { failOn: 'error' }).rotate();
+  // sequentialRead: libvips reads the file top to bottom once, so a reduction streams through it
+  let img = sharp(input, { failOn: 'error', sequentialRead: true }).rotate();
   if (maxSide) img = img.resize({ width: maxSide, height: maxSide, fit: 'inside', kernel: 'linear', fastShrinkOnLoad: true });
   const { data, info } = await img.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`decoded image has ${info.channels} channels, expected 3`);
@@ -206,22 +214,31 @@ export async function preprocessImage(input: string | Buffer, spec: PreprocessSp
 }
 
 /**
- * JPEG shrink-on-load: for a JPEG larger than prescale×224 px on its long side, the longer side the
- * model path decodes it to (libjpeg's DCT scaling by 1/2, 1/4 or 1/8, then libvips' linear kernel);
- * null when the photo is decoded at full size. Decoding a 12-MP JPEG at 1/4 scale skips ~15/16 of the
- * IDCT work and never holds the 36 MB full-size buffer. The price: the 'squash' per-image maximum is
- * taken over the reduced pixels (a highlight smaller than the shrink factor is averaged down) and the
- * reduction kernel is libjpeg's, not libvips' linear one; the figures are in app/index/README.md and
+ * The longer side a photo is decoded to by libvips before the exact resize, or null when it is decoded
+ * whole. Two cases:
+ * - JPEG shrink-on-load: a JPEG larger than prescale×224 px on its long side (libjpeg's DCT scaling by
+ *   1/2, 1/4 or 1/8, then libvips' linear kernel). Decoding a 12-MP JPEG at 1/4 scale skips ~15/16 of
+ *   the IDCT work and never holds the 36 MB full-size buffer.
+ * - a streamed reduction: any other format (HEIC aside) over STREAM_ABOVE_PIXELS. libvips pulls the file
+ *   through its resize a strip at a time, so a 165 KB greyscale PNG of 13000×13000 costs a few MB instead
+ *   of 507 MB of RGB (eight of them took the indexer past 2 GB).
+ * The price, in both: the 'squash' per-image maximum is taken over the reduced pixels (a highlight
+ * smaller than the reduction factor is averaged down; libvips' statistics would need the whole image in
+ * memory) and, for JPEG, the reduction kernel is libjpeg's; the figures are in app/index/README.md and
  * tests/unit/media/shrink-on-load.test.ts bounds them. prescale 0 keeps the exact official path.
  */
 export function reducedDecodeSide(format: string, dims: { width: number; height: number }, spec: PreprocessSpec, opts: DecodeOptions = {}): number | null {
   const prescale = opts.prescale ?? DEFAULT_PRESCALE;
   const maxSide = Math.max(PROCESS_IMG_SIZE, spec.size) * prescale;
-  if (format !== 'jpeg' || prescale <= 0 || Math.max(dims.width, dims.height) <= maxSide) return null;
-  return maxSide;
+  if (prescale <= 0 || Math.max(dims.width, dims.height) <= maxSide) return null;
+  if (format === 'jpeg' || (format !== 'heic' && dims.width * dims.height > STREAM_ABOVE_PIXELS)) return maxSide;
+  return null;
 }
 
-/** Pixels of a JPEG's shrink-on-load decode (1/2, 1/4 or 1/8 of each side), for the decode budget. */
+/**
+ * Pixels of a JPEG's shrink-on-load decode (1/2, 1/4 or 1/8 of each side), for the decode budget; for a
+ * streamed reduction (which holds its output and a few strips) an over-estimate, which is safe.
+ */
 export function shrinkOnLoadPixels(dims: { width: number; height: number }, maxSide: number): number {
   let s = 1;
   while (s < 8 && Math.max(dims.width, dims.height) / (s * 2) >= maxSide) s *= 2;

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { MAX_PIXELS } from '../../../app/media/decode.js';
 import { ingestImage } from '../../../app/media/ingest.js';
-import { decodeBudget, PixelBudget } from '../../../app/media/pixel-budget.js';
+import { DECODE_BUDGET_PIXELS, decodeBudget, PixelBudget } from '../../../app/media/pixel-budget.js';
 import type { PreprocessSpec } from '../../../app/media/preprocess.js';
 
 const spec: PreprocessSpec = { size: 32, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], mode: 'squash' };
@@ -70,8 +70,9 @@ describe('ingestImage under a pixel budget', () => {
     expect(b.current).toBe(0);
   });
 
-  it('the indexer path shares one process-wide budget of one photo at the per-file limit', async () => {
-    expect(decodeBudget.totalPixels).toBe(MAX_PIXELS);
+  it('the indexer path shares one process-wide budget (32 MP: a larger photo decodes alone or streamed)', async () => {
+    expect(decodeBudget.totalPixels).toBe(DECODE_BUDGET_PIXELS);
+    expect(DECODE_BUDGET_PIXELS).toBeLessThan(MAX_PIXELS);
     const before = decodeBudget.peak;
     await ingestImage(await grey(300, 200, 90), spec, { thumb: false });
     expect(decodeBudget.peak).toBeGreaterThanOrEqual(Math.max(before, 60_000));
