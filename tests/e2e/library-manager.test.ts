@@ -2,7 +2,8 @@
 // Issue 14's remaining library-manager pieces in Chromium against the real service: recent
 // searches (kept by the service, offered under the empty field, run again in one click, removed,
 // cleared, keyboard), drag to select (a rubber band over the virtualised timeline grid; Shift adds),
-// hearts on search results after favouriting, the light theme's sidebar counts' contrast.
+// hearts on search results after favouriting, the light theme's sidebar counts' contrast, and the
+// Models view's int8 precision: what runs and why, and the user's choice (issue 13).
 // Screenshots light and dark at 1400×900 and 1000×700.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -202,5 +203,33 @@ describe.skipIf(skip !== null)('library manager: recent searches, drag to select
     expect(active).toBeGreaterThanOrEqual(4.5);
     expect(hovered).toBeGreaterThanOrEqual(4.5);
     await page.emulateMedia({ colorScheme: 'dark' });
+  });
+
+  it('Models view: which image tower indexes and why, and the choice auto / float32 / int8 (persisted)', async () => {
+    const { page } = rig;
+    await page.goto(rig.server.url);
+    await page.getByRole('button', { name: /^Models/ }).click();
+    const box = page.getByTestId('precision');
+    await box.waitFor();
+    const before = (await rig.service.handlers['models.list']({})).find((m) => m.active)!.imagePrecision;
+    expect(before).toBeTruthy(); // indexing ran, so the choice was made and explained
+    await expect(page.getByTestId('precision-reason').textContent()).resolves.toBe(before!.reason);
+    await expect(page.getByTestId('precision-now').textContent()).resolves.toBe(before!.precision === 'int8' ? 'int8' : 'float32');
+    await expect(box.getByRole('radio', { name: /Automatic/ }).isChecked()).resolves.toBe(true);
+    await shots('05-precision');
+
+    // Keyboard: the radio group takes arrows; the choice is stored by the service and explained.
+    await box.getByRole('radio', { name: /Automatic/ }).focus();
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(async () => (await rig.service.handlers['settings.get']({})).imagePrecision, { timeout: 20_000 }).toBe('fp32');
+    await expect.poll(() => page.getByTestId('precision-reason').textContent(), { timeout: 30_000 }).toMatch(/set in Settings|kept/);
+    await expect(box.getByRole('radio', { name: /Always float32/ }).isChecked()).resolves.toBe(true);
+    await page.reload();
+    await page.getByRole('button', { name: /^Models/ }).click();
+    await page.getByTestId('precision').waitFor();
+    await expect(page.getByTestId('precision').getByRole('radio', { name: /Always float32/ }).isChecked()).resolves.toBe(true);
+    await page.getByTestId('precision').getByRole('radio', { name: /Automatic/ }).check();
+    await expect.poll(async () => (await rig.service.handlers['settings.get']({})).imagePrecision, { timeout: 20_000 }).toBe('auto');
+    expect(rig.consoleErrors).toEqual([]);
   });
 });

@@ -17,8 +17,9 @@ export function settingsHandlers(d: SettingsDeps): HandlerSlice<'settings'> {
     'settings.set': async (p) => {
       const prev = readSettings(d.repo, d.threads);
       const next = writeSettings(d.repo, prev, p);
-      if (next.threads !== prev.threads || next.providers.join() !== prev.providers.join()) {
-        // New ORT sessions are needed: reopen the lanes (indexing continues where it was).
+      if (next.threads !== prev.threads || next.providers.join() !== prev.providers.join() || (next.imagePrecision ?? 'auto') !== (prev.imagePrecision ?? 'auto')) {
+        // New ORT sessions are needed (for a precision change: the choice is made again, so the
+        // Models view's reason follows): reopen the lanes (indexing continues where it was).
         await d.models.reopenLanes();
       }
       return next;
