@@ -1,11 +1,10 @@
 // The bulk (indexing) lane: the image tower + fusion head in their own worker thread, so bulk
 // inference never blocks the thread that answers interactive queries. Falls back to running in
 // this thread (with a reason) if a worker cannot be started.
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { ModelPack } from '../model/pack.js';
 import { MagicLensRuntime, type ProviderName, type RuntimeOptions } from '../model/runtime.js';
+import { startModuleWorker } from './module-worker.js';
 
 export interface BulkLaneOptions {
   threads: number;
@@ -122,28 +121,7 @@ class WorkerEmbedder implements Embedder {
   }
 
   static start(pack: ModelPack, opts: BulkLaneOptions): Promise<WorkerEmbedder> {
-    const self = import.meta.url;
-    const isTs = self.endsWith('.ts');
-    const target = new URL(`./bulk-worker.${isTs ? 'ts' : 'js'}`, self).href;
-    // From TypeScript sources (dev, tests) the worker may need tsx's loader to import the .ts
-    // entry; built code imports the compiled .js directly.
-    // The package's ESM entry (its CJS entry resolves its own loader path wrongly inside a worker).
-    const tsx = isTs ? pathToFileURL(createRequire(self).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href : null;
-    // Under the tsx CLI the loader hooks already reach the worker and the import just works;
-    // elsewhere (vitest) the .ts entry needs tsx registered first. Node 20 refuses the .ts file
-    // (ERR_UNKNOWN_FILE_EXTENSION); Node >= 22.18 strips its types but cannot map its './x.js'
-    // imports to the .ts sources (ERR_MODULE_NOT_FOUND, at link time: nothing ran yet).
-    const code = `(async () => {
-      try {
-        await import(${JSON.stringify(target)});
-      } catch (e) {
-        if (!${JSON.stringify(tsx)} || !e || !['ERR_UNKNOWN_FILE_EXTENSION', 'ERR_MODULE_NOT_FOUND'].includes(e.code)) throw e;
-        const api = await import(${JSON.stringify(tsx ?? '')});
-        (api.register ?? api.default.register)();
-        await import(${JSON.stringify(target + '?tsx')}); // a new URL: the failed import is cached
-      }
-    })().catch((e) => require('node:worker_threads').parentPort.postMessage({ type: 'fatal', error: String((e && e.stack) || e) }));`;
-    const worker = new Worker(code, { eval: true, workerData: { packDir: pack.dir, threads: opts.threads, providers: opts.providers, graphCacheDir: opts.graphCacheDir, imageGraph: opts.imageGraph, imageBatch: opts.imageBatch, probeFile: opts.probeFile, emptyText: opts.emptyText } });
+    const worker = startModuleWorker(import.meta.url, 'bulk-worker', { packDir: pack.dir, threads: opts.threads, providers: opts.providers, graphCacheDir: opts.graphCacheDir, imageGraph: opts.imageGraph, imageBatch: opts.imageBatch, probeFile: opts.probeFile, emptyText: opts.emptyText });
     return new Promise((resolve, reject) => {
       const onMsg = (m: { type: string; modelId?: string; dim?: number; provider?: string; error?: string }) => {
         if (m.type === 'ready') {

@@ -11,10 +11,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { APP_ROOT } from '../paths.js';
-import { ensureInt8Graph, int8Dir, readPinnedPrecision, writePinnedPrecision, writePrecisionStatus, type ImagePrecision, type Int8Graph } from '../model/int8.js';
+import { ensureInt8Graph, findInt8Graph, int8Dir, readPinnedPrecision, writePinnedPrecision, writePrecisionStatus, type ImagePrecision, type Int8Graph } from '../model/int8.js';
 import type { QuantizeOptions } from '../../models/ts/quantize.js';
 import type { ModelPack } from '../model/pack.js';
-import { readSelfCheck, runSelfCheck } from '../model/selfcheck.js';
+import { readSelfCheck, runSelfCheck, type SelfCheckResult } from '../model/selfcheck.js';
+import { startModuleWorker } from './module-worker.js';
 
 export type PrecisionSetting = 'auto' | 'fp32' | 'int8';
 
@@ -48,25 +49,86 @@ function samplePaths(): string[] {
   }
 }
 
+/** What the one-shot worker (app/index/precision-worker.ts) is asked to do. */
+export interface Int8Job {
+  packDir: string;
+  dataDir: string;
+  quantize?: QuantizeOptions;
+  /** run the self-check (unless its verdict is cached) on these photos */
+  check?: { files: string[]; threads: number };
+}
+
+type JobResult = { graph: Int8Graph; check: SelfCheckResult | null };
+
+/** A failed job says which part failed: building the graph, or checking it. */
+export class Int8JobError extends Error {
+  constructor(readonly stage: 'build' | 'check', message: string) {
+    super(message);
+  }
+}
+
+/** The same job on this thread: only when no worker can start. */
+async function jobHere(pack: ModelPack, job: Int8Job): Promise<JobResult> {
+  let graph: Int8Graph;
+  try {
+    graph = ensureInt8Graph(pack, job.dataDir, job.quantize);
+  } catch (err) {
+    throw new Int8JobError('build', (err as Error).message);
+  }
+  try {
+    const check = job.check ? readSelfCheck(job.dataDir, graph) ?? await runSelfCheck(pack, graph, job.check.files, job.dataDir, { threads: job.check.threads }) : null;
+    return { graph, check };
+  } catch (err) {
+    throw new Int8JobError('check', (err as Error).message);
+  }
+}
+
+/**
+ * Builds the int8 graph and/or runs the self-check in a worker thread: on this thread they would stall
+ * every query (measured on the demo pack: a 0.44 s event-loop stall; base pack ~25 s of work).
+ */
+export function runInt8Job(pack: ModelPack, job: Int8Job): Promise<JobResult> {
+  let worker: ReturnType<typeof startModuleWorker>;
+  try {
+    worker = startModuleWorker(import.meta.url, 'precision-worker', job);
+  } catch {
+    return jobHere(pack, job);
+  }
+  return new Promise<JobResult>((resolve, reject) => {
+    let settled = false;
+    const finish = (f: () => void) => {
+      if (settled) return;
+      settled = true;
+      f();
+      void worker.terminate();
+    };
+    worker.on('message', (m: { type: string; error?: string; stage?: 'build' | 'check' } & Partial<JobResult>) => {
+      if (m.type === 'done') finish(() => resolve({ graph: m.graph!, check: m.check ?? null }));
+      else if (m.type === 'error') finish(() => reject(new Int8JobError(m.stage ?? 'build', m.error ?? 'failed')));
+      else if (m.type === 'fatal') finish(() => resolve(jobHere(pack, job))); // the worker could not load its module
+    });
+    worker.on('error', (e) => finish(() => reject(e)));
+    worker.on('exit', (code) => finish(() => reject(new Error(`int8 worker exited (${code})`))));
+  });
+}
+
 /** The precision the user's setting and the self-check ask for, with the reason (before pinning). */
 async function wanted(pack: ModelPack, d: PrecisionDeps): Promise<{ precision: ImagePrecision; graph: Int8Graph | null; reason: string }> {
   if (d.setting === 'fp32') return { precision: 'fp32', graph: null, reason: 'float32 image tower: set in Settings' };
-  let graph: Int8Graph;
-  try {
-    graph = ensureInt8Graph(pack, d.dataDir, d.quantize);
-  } catch (err) {
-    return { precision: 'fp32', graph: null, reason: `float32 image tower: the int8 graph could not be built (${(err as Error).message})` };
-  }
-  if (d.setting === 'int8') return { precision: 'int8', graph, reason: 'int8 image tower: set in Settings (self-check not required)' };
-  let check = readSelfCheck(d.dataDir, graph);
-  if (!check) {
-    const own = d.photoPaths?.(64) ?? [];
+  let graph = findInt8Graph(pack, d.dataDir, d.quantize);
+  let check = graph ? readSelfCheck(d.dataDir, graph) : null;
+  if (!graph || (d.setting === 'auto' && !check)) {
+    const own = d.setting === 'auto' ? d.photoPaths?.(64) ?? [] : [];
+    const job: Int8Job = { packDir: pack.dir, dataDir: d.dataDir, ...(d.quantize ? { quantize: d.quantize } : {}), ...(d.setting === 'auto' ? { check: { files: own.length >= 8 ? own : [...own, ...samplePaths()], threads: d.threads ?? 2 } } : {}) };
     try {
-      check = await runSelfCheck(pack, graph, own.length >= 8 ? own : [...own, ...samplePaths()], d.dataDir, { threads: d.threads ?? 2 });
+      ({ graph, check } = await runInt8Job(pack, job));
     } catch (err) {
-      return { precision: 'fp32', graph: null, reason: `float32 image tower: the int8 self-check could not run (${(err as Error).message})` };
+      const what = err instanceof Int8JobError && err.stage === 'check' ? 'the int8 self-check could not run' : 'the int8 graph could not be built';
+      return { precision: 'fp32', graph: null, reason: `float32 image tower: ${what} (${(err as Error).message})` };
     }
   }
+  if (d.setting === 'int8') return { precision: 'int8', graph, reason: 'int8 image tower: set in Settings (self-check not required)' };
+  if (!check) return { precision: 'fp32', graph: null, reason: 'float32 image tower: the int8 self-check gave no verdict' };
   return { precision: check.passed ? 'int8' : 'fp32', graph: check.passed ? graph : null, reason: check.reason };
 }
 
@@ -86,7 +148,7 @@ export async function chooseImagePrecision(pack: ModelPack, d: PrecisionDeps): P
   let graph = precision === 'int8' ? w.graph : null;
   if (precision === 'int8' && !graph) {
     try {
-      graph = ensureInt8Graph(pack, d.dataDir, d.quantize);
+      graph = findInt8Graph(pack, d.dataDir, d.quantize) ?? (await runInt8Job(pack, { packDir: pack.dir, dataDir: d.dataDir, ...(d.quantize ? { quantize: d.quantize } : {}) })).graph;
     } catch (err) {
       throw new Error(`this library's vectors were made with the int8 image tower, which cannot be rebuilt: ${(err as Error).message}`, { cause: err });
     }

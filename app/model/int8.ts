@@ -20,19 +20,34 @@ function sha256File(file: string): string {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
-/** The int8 image tower for this pack, built on first use (~2.5 s and ~1 GB transient for the base model). */
-export function ensureInt8Graph(pack: ModelPack, dataDir: string, opts: QuantizeOptions = {}): Int8Graph {
+function int8Target(pack: ModelPack, dataDir: string, opts: QuantizeOptions): { file: string; sourceSha256: string } {
   const sourceSha256 = pack.manifest.files['image.onnx']?.sha256;
   if (!sourceSha256) throw new Error(`model pack ${pack.manifest.id} lists no image.onnx`);
   const tag = opts.degrade ? `-degraded${opts.degrade}` : '';
-  const file = path.join(int8Dir(dataDir), `${sourceSha256.slice(0, 24)}${tag}.image.int8.onnx`);
-  const note = `${file}.json`;
+  return { file: path.join(int8Dir(dataDir), `${sourceSha256.slice(0, 24)}${tag}.image.int8.onnx`), sourceSha256 };
+}
+
+/** The int8 image tower if it is built already (a stat and a small read: cheap on any thread), else null. */
+export function findInt8Graph(pack: ModelPack, dataDir: string, opts: QuantizeOptions = {}): Int8Graph | null {
+  const { file, sourceSha256 } = int8Target(pack, dataDir, opts);
   try {
-    const n = JSON.parse(fs.readFileSync(note, 'utf8')) as Int8Graph & { bytes: number };
+    const n = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8')) as Int8Graph & { bytes: number };
     if (n.sourceSha256 === sourceSha256 && fs.statSync(file).size === n.bytes) return { file, sha256: n.sha256, sourceSha256 };
   } catch {
-    /* not built yet, or a half-written build: build it */
+    /* not built yet, or a half-written build */
   }
+  return null;
+}
+
+/**
+ * The int8 image tower for this pack, built on first use (~2.5 s of one synchronous quantiser run and
+ * ~1 GB transient for the base model: the service calls it in a worker, app/index/precision-worker.ts).
+ */
+export function ensureInt8Graph(pack: ModelPack, dataDir: string, opts: QuantizeOptions = {}): Int8Graph {
+  const found = findInt8Graph(pack, dataDir, opts);
+  if (found) return found;
+  const { file, sourceSha256 } = int8Target(pack, dataDir, opts);
+  const note = `${file}.json`;
   fs.mkdirSync(int8Dir(dataDir), { recursive: true });
   const r = quantizeGraph(pack.path('image.onnx'), file, opts);
   if (r.quantised === 0) throw new Error(`model pack ${pack.manifest.id}: no weight MatMul to quantise in image.onnx`);
