@@ -23,9 +23,12 @@ export function duration(sec: number | null): string {
   return `${Math.floor(sec / 3600)} h ${Math.round((sec % 3600) / 60)} min`;
 }
 
+// One formatter for every call: toLocaleString builds a new one each time, and every grid tile
+// formats its date (that was the largest cost of a frame when scrolling 100k photos).
+const dateFmt = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 export function date(ms: number | null): string {
   if (ms === null) return 'Unknown date';
-  return new Date(ms).toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  return dateFmt.format(ms);
 }
 
 export function rate(perSec: number): string {
