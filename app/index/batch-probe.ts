@@ -3,7 +3,8 @@
 // ran 7.8-8.1 img/s at batch 1 and 7.3 at batch 8, while the int8 twin ran 2.0× faster at batch 1 and
 // 2.9× at batch 8). Probed once when the bulk lane first opens (the same 8 synthetic images at each
 // candidate batch, after a warm-up run of that shape) and cached in the data folder per machine,
-// model graph, precision and thread count; a cached answer is reused at every later open.
+// model graph, precision and thread count; a cached answer is reused at every later open. The intra-op
+// thread count is measured the same way (probeImageThreads), before the batch, in its own cache file.
 import fs from 'node:fs';
 import os from 'node:os';
 import type { MagicLensRuntime } from '../model/runtime.js';
@@ -53,4 +54,63 @@ export async function probeImageBatch(rt: MagicLensRuntime, file: string, key: s
     /* an unwritable data folder only means probing again next time */
   }
   return { ...probe, cached: false };
+}
+
+/**
+ * ORT's intra-op thread count for the image tower, measured like the batch: the most threads is not
+ * always the fastest (a second thread on a busy or hyper-threaded core can cost more in synchronisation
+ * than it gives). Candidates 1, half and all of `max`.
+ */
+export function threadCandidates(max: number): number[] {
+  const m = Math.max(1, Math.floor(max));
+  return [...new Set([1, Math.ceil(m / 2), m])].sort((a, b) => a - b);
+}
+
+export interface ThreadProbe { threads: number; msPerImage: Record<string, number>; at: string }
+
+export function threadProbeKey(provider: string, precision: string, graphSha: string, max: number): string {
+  return [os.cpus()[0]?.model ?? 'cpu', os.availableParallelism(), provider, precision, graphSha.slice(0, 16), `max${max}`].join('|');
+}
+
+/**
+ * The fastest thread count for the image tower (cached in `file` under `key`): each candidate's runtime
+ * is opened by `open` (image tower only), timed on the same 8 synthetic images at batch 4 after a warm-up
+ * run, and closed.
+ */
+export async function probeImageThreads(open: (threads: number) => Promise<MagicLensRuntime>, file: string, key: string, max: number): Promise<ThreadProbe & { cached: boolean }> {
+  const cache = readThreads(file);
+  const hit = cache[key];
+  if (hit && threadCandidates(max).includes(hit.threads)) return { ...hit, cached: true };
+  const msPerImage: Record<string, number> = {};
+  for (const t of threadCandidates(max)) {
+    const rt = await open(t);
+    try {
+      const S = rt.imageSize;
+      const px = new Float32Array(IMAGES * S * S * 3).map((_, i) => Math.sin(i * 0.37) * 1.5);
+      rt.imageBatch = 4;
+      await rt.embedImages(px.subarray(0, 4 * S * S * 3), 4); // warm-up
+      const t0 = performance.now();
+      await rt.embedImages(px, IMAGES);
+      msPerImage[t] = (performance.now() - t0) / IMAGES;
+    } finally {
+      await rt.close();
+    }
+  }
+  const threads = Number(Object.entries(msPerImage).sort((a, b) => a[1] - b[1])[0]![0]);
+  const probe: ThreadProbe = { threads, msPerImage, at: new Date().toISOString() };
+  try {
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify({ ...readThreads(file), [key]: probe }, null, 1) + '\n');
+    fs.renameSync(`${file}.tmp`, file);
+  } catch {
+    /* an unwritable data folder only means probing again next time */
+  }
+  return { ...probe, cached: false };
+}
+
+function readThreads(file: string): Record<string, ThreadProbe> {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, ThreadProbe>;
+  } catch {
+    return {};
+  }
 }

@@ -5,7 +5,8 @@
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadPack } from '../model/pack.js';
-import { probeImageBatch, probeKey } from './batch-probe.js';
+import path from 'node:path';
+import { probeImageBatch, probeImageThreads, probeKey, threadProbeKey } from './batch-probe.js';
 import { MagicLensRuntime, type ProviderName, type RuntimeOptions } from '../model/runtime.js';
 
 interface Init {
@@ -39,11 +40,16 @@ try {
   // The main thread verified the pack's hashes already when it loaded it.
   const pack = await loadPack(init.packDir, { verifyHashes: false });
   // The image tower at once: this lane exists to run it.
-  const rt = await MagicLensRuntime.open(pack, { threads: init.threads, providers: init.providers, imageTower: 'eager', ...(init.graphCacheDir ? { graphCacheDir: init.graphCacheDir } : {}), ...(init.imageGraph ? { imageGraph: init.imageGraph } : {}), ...(init.imageBatch ? { imageBatch: init.imageBatch } : {}), ...(init.emptyText ? { emptyText: init.emptyText } : {}) });
-  // The batch by measurement on this machine (cached in the data folder), unless one was given
-  if (init.probeFile && !init.imageBatch) {
-    await probeImageBatch(rt, init.probeFile, probeKey(rt, init.imageGraph?.sha256 ?? pack.manifest.files['image.onnx']?.sha256 ?? '', init.threads));
-  }
+  const base: RuntimeOptions = { providers: init.providers, imageTower: 'eager', ...(init.graphCacheDir ? { graphCacheDir: init.graphCacheDir } : {}), ...(init.imageGraph ? { imageGraph: init.imageGraph } : {}), ...(init.imageBatch ? { imageBatch: init.imageBatch } : {}), ...(init.emptyText ? { emptyText: init.emptyText } : {}) };
+  const graphSha = init.imageGraph?.sha256 ?? pack.manifest.files['image.onnx']?.sha256 ?? '';
+  const probing = Boolean(init.probeFile && !init.imageBatch);
+  // Threads, then the batch, by measurement on this machine (cached in the data folder), unless a batch was given.
+  // The probe's runtimes run images only: a zero e_text("") spares them the text tower.
+  const threads = probing
+    ? (await probeImageThreads((t) => MagicLensRuntime.open(pack, { ...base, threads: t, warmup: false, emptyText: init.emptyText ?? new Float32Array(pack.manifest.architecture.embedDim) }), path.join(path.dirname(init.probeFile!), 'thread-probe.json'), threadProbeKey(init.providers.join(','), init.imageGraph ? 'int8' : 'fp32', graphSha, init.threads), init.threads)).threads
+    : init.threads;
+  const rt = await MagicLensRuntime.open(pack, { ...base, threads });
+  if (probing) await probeImageBatch(rt, init.probeFile!, probeKey(rt, graphSha, threads));
   // One message at a time: an idle release must never free the image tower under a running batch.
   let chain: Promise<unknown> = Promise.resolve();
   port.on('message', (m: { id: number; pixels?: Float32Array; n?: number; close?: boolean; op?: 'idle' | 'wake' }) => {

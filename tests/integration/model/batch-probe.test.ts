@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BATCH_CANDIDATES, probeImageBatch, probeKey } from '../../../app/index/batch-probe.js';
+import { BATCH_CANDIDATES, probeImageBatch, probeImageThreads, probeKey, threadCandidates, threadProbeKey } from '../../../app/index/batch-probe.js';
 import { loadPack } from '../../../app/model/pack.js';
 import { MagicLensRuntime } from '../../../app/model/runtime.js';
 import { BUNDLED_PACKS_DIR } from '../../../app/paths.js';
@@ -38,6 +38,30 @@ describe('image batch chosen by measurement', () => {
     }
   });
 
+  it('the intra-op thread count is measured too: every candidate timed, the fastest kept, the answer cached', { timeout: 60_000 }, async () => {
+    expect(threadCandidates(1)).toEqual([1]);
+    expect(threadCandidates(2)).toEqual([1, 2]);
+    expect(threadCandidates(8)).toEqual([1, 4, 8]);
+    const pack = await loadPack(path.join(BUNDLED_PACKS_DIR, 'demo'), { verifyHashes: false });
+    const opened: number[] = [];
+    const open = (threads: number) => {
+      opened.push(threads);
+      return MagicLensRuntime.open(pack, { providers: ['cpu'], threads, imageTower: 'eager', warmup: false, emptyText: new Float32Array(pack.manifest.architecture.embedDim) });
+    };
+    const file = path.join(root, 'threads.json');
+    const key = threadProbeKey('cpu', 'fp32', pack.manifest.files['image.onnx']!.sha256, 2);
+    const p = await probeImageThreads(open, file, key, 2);
+    expect(p.cached).toBe(false);
+    expect(opened).toEqual([1, 2]);
+    expect(Object.keys(p.msPerImage).map(Number)).toEqual([1, 2]);
+    expect(p.msPerImage[p.threads]).toBe(Math.min(...Object.values(p.msPerImage)));
+    const again = await probeImageThreads(open, file, key, 2);
+    expect([again.cached, again.threads, opened.length]).toEqual([true, p.threads, 2]);
+    // a different maximum is another question
+    expect((await probeImageThreads(open, file, threadProbeKey('cpu', 'fp32', pack.manifest.files['image.onnx']!.sha256, 1), 1)).threads).toBe(1);
+    expect(opened).toEqual([1, 2, 1]);
+  });
+
   it('the service\'s bulk lane probes once and caches the answer in the data folder', { timeout: 120_000 }, async () => {
     const dataDir = path.join(root, 'data');
     const lib = path.join(root, 'lib');
@@ -56,5 +80,9 @@ describe('image batch chosen by measurement', () => {
     const entries = Object.values(cache);
     expect(entries).toHaveLength(1);
     expect(BATCH_CANDIDATES).toContain(entries[0]!.batch);
+    // and the thread count, before the batch (in its own file)
+    const threads = Object.values(JSON.parse(fs.readFileSync(path.join(dataDir, 'int8', 'thread-probe.json'), 'utf8')) as Record<string, { threads: number }>);
+    expect(threads).toHaveLength(1);
+    expect(threadCandidates(2)).toContain(threads[0]!.threads);
   });
 });
