@@ -138,4 +138,29 @@ describe.skipIf(skip !== null)('grid at 100k photos', () => {
     await expect.poll(lowestScore, { timeout: 10_000 }).toBeCloseTo(0.9 - 89 * 0.001, 3);
     await page.close();
   });
+
+  it('drag to select with auto-scroll: the band keeps selecting rows the virtualised grid had not rendered', async () => {
+    const page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
+    await page.goto(server.url);
+    await expect.poll(() => page.locator('.tile img').count(), { timeout: 20_000 }).toBeGreaterThan(10);
+    const grid = page.getByRole('grid', { name: 'Photos' });
+    const g = (await grid.boundingBox())!;
+    const first = (await page.locator('.tile[data-index="0"]').boundingBox())!;
+    // From the blank margin left of the first tile down to the grid's bottom edge, held there.
+    await page.mouse.move(first.x - 8, first.y + 10);
+    await page.mouse.down();
+    await page.mouse.move(first.x + first.width * 2.5, g.y + g.height - 5, { steps: 8 });
+    await expect.poll(() => grid.evaluate((el) => el.scrollTop), { timeout: 20_000 }).toBeGreaterThan(8000);
+    await page.mouse.up();
+    // On screen now: the first three columns selected, the others not.
+    const cells = await page.locator('.tile').evaluateAll((els) => els.map((e) => ({ col: Number(e.getAttribute('aria-colindex')), sel: e.getAttribute('aria-selected') === 'true' })));
+    expect(cells.filter((c) => c.sel).every((c) => c.col <= 3)).toBe(true);
+    expect(cells.filter((c) => c.col > 3).some((c) => c.sel)).toBe(false);
+    const selected = Number((await page.getByTestId('selection-count').textContent())!.replace(/\D/g, ''));
+    const inDom = await page.locator('.tile').count();
+    // Three columns of every row passed: far more photos than the DOM ever held at once.
+    console.log(`drag-select with auto-scroll at 100k: ${selected} selected, ${inDom} tiles in the DOM`);
+    expect(selected).toBeGreaterThan(2 * inDom);
+    await page.close();
+  });
 });
