@@ -4,6 +4,7 @@
 import { MessageChannelMain, utilityProcess } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withMemoryTunables } from '../app/process-env.js';
 import { HostSupervisor, type HostChild } from './host-core.js';
 
 export class ServiceHost extends HostSupervisor {
@@ -12,7 +13,7 @@ export class ServiceHost extends HostSupervisor {
     const args = [`--data-dir=${opts.dataDir}`];
     if (opts.bundledPacksDir) args.push(`--bundled-packs=${opts.bundledPacksDir}`);
     const spawn = (): HostChild => {
-      const child = utilityProcess.fork(entry, args, { serviceName: 'MagicLens service', stdio: 'inherit' });
+      const child = utilityProcess.fork(entry, args, { serviceName: 'MagicLens service', stdio: 'inherit', env: withMemoryTunables(process.env) });
       const { port1, port2 } = new MessageChannelMain();
       child.postMessage({ type: 'port' }, [port2]);
       return { port: port1, onExit: (l) => void child.on('exit', l), kill: () => void child.kill() };

@@ -89,6 +89,9 @@ export interface OpenedGraph {
   rejected?: string;
 }
 
+/** The build running in this thread, if any (GraphCache.build runs them one at a time). */
+let building: Promise<unknown> = Promise.resolve();
+
 export class GraphCache {
   readonly dir: string;
   private readonly cpu: string;
@@ -159,9 +162,18 @@ export class GraphCache {
   /**
    * Opens the original graph with full optimisation, dumping the optimised form (graph to a temp file,
    * weights to a data file under its final, unique name: the graph refers to it by name), then moves the
-   * graph into place.
+   * graph into place. Builds run one at a time (in this thread), and the session that built the cache is
+   * released and the cached form opened instead: the build holds the original graph and its optimised
+   * copy at once, and its freed memory is then reused by the cached session rather than added to it
+   * (base pack, all three graphs: 943 MiB resident instead of 1,252, peak 961 instead of 1,270).
    */
-  private async build(file: string, cached: string, parts: GraphKeyParts, so: ort.InferenceSession.SessionOptions, rejected?: string): Promise<OpenedGraph> {
+  private build(file: string, cached: string, parts: GraphKeyParts, so: ort.InferenceSession.SessionOptions, rejected?: string): Promise<OpenedGraph> {
+    const run = building.then(() => this.buildNow(file, cached, parts, so, rejected));
+    building = run.catch(() => {});
+    return run;
+  }
+
+  private async buildNow(file: string, cached: string, parts: GraphKeyParts, so: ort.InferenceSession.SessionOptions, rejected?: string): Promise<OpenedGraph> {
     this.remove(cached);
     this.removeSuperseded(parts);
     let tmp: { graph: string; data: string } | null;
@@ -181,11 +193,18 @@ export class GraphCache {
     if (!tmp) return { session, source: 'original', ...(rejected ? { rejected } : {}) };
     try {
       await this.commit(tmp, cached, parts);
-      return { session, source: 'built', ...(rejected ? { rejected } : {}) };
     } catch {
       fs.rmSync(tmp.graph, { force: true });
       this.rmQuiet(path.join(this.dir, tmp.data));
       return { session, source: 'original', ...(rejected ? { rejected } : {}) };
+    }
+    await session.release(); // first: never hold the build and the cached session at once
+    try {
+      return { session: await ort.InferenceSession.create(cached, { ...so, graphOptimizationLevel: this.cachedLevel }), source: 'built', ...(rejected ? { rejected } : {}) };
+    } catch (e) {
+      this.remove(cached);
+      const reason = `cached graph failed to load right after it was built: ${(e as Error).message.split('\n')[0]}`;
+      return { session: await ort.InferenceSession.create(file, { ...so, graphOptimizationLevel: 'all' }), source: 'original', rejected: reason };
     }
   }
 

@@ -11,6 +11,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { sharedDir } from '../../app/paths.js';
 import { loadPack } from '../../app/model/pack.js';
+import { withMemoryTunables } from '../../app/process-env.js';
 import { baseShapePack } from '../lib/base-pack.js';
 import { BENCH_DIR, parseArgs } from '../lib/report.js';
 
@@ -21,6 +22,8 @@ const only = typeof args.get('only') === 'string' ? (args.get('only') as string)
 function indexChild(packDir: string, id: string, folder: string): { maxRssMiB: number; peakRssMiB: number; wallMs: number; status: { photos: Record<string, number> } } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, 'service-child.ts'), 'index', '--packs-dir', path.dirname(packDir), '--pack-id', id, '--folder', folder, '--threads', '2'], {
     cwd: path.resolve(BENCH_DIR, '..'),
+    // as `magiclens index` and the desktop app's service host start it (app/process-env.ts)
+    env: withMemoryTunables(process.env),
     encoding: 'utf8',
     timeout: 30 * 60_000,
     maxBuffer: 64 << 20,
