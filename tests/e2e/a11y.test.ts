@@ -157,6 +157,15 @@ const STATES: State[] = [
       await r.page.getByRole('heading', { name: /Problems/ }).first().waitFor();
     },
   },
+  {
+    name: 'recent searches',
+    reopenOnResize: true,
+    enter: async (r) => {
+      await r.page.getByLabel('Search text').fill('');
+      await r.page.getByLabel('Search text').focus();
+      await r.page.getByTestId('recent-searches').waitFor();
+    },
+  },
 ];
 
 describe.skipIf(skip !== null)('accessibility: axe-core over every state, both themes, two sizes', () => {
