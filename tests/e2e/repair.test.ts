@@ -42,6 +42,19 @@ describe.skipIf(skip !== null)('repair library from the UI', () => {
   let page: Page;
   const errors: string[] = [];
   const shot = (n: string) => page.screenshot({ path: path.join(ARTIFACTS, `repair-${n}.png`) });
+  async function shots(name: string) {
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const [w, h] of [[1400, 900], [1000, 700]] as const) {
+        await page.setViewportSize({ width: w, height: h });
+        await page.waitForTimeout(150);
+        await shot(`${name}-${scheme}-${w}`);
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 1360, height: 860 });
+    await page.waitForTimeout(400); // colour transitions settle before axe measures contrast
+  }
 
   beforeAll(async () => {
     rig = (await startRig('repair'))!;
@@ -76,11 +89,12 @@ describe.skipIf(skip !== null)('repair library from the UI', () => {
     await page.goto(server.url);
     const banner = page.getByTestId('library-damaged');
     await banner.waitFor({ timeout: 30_000 });
-    await shot('01-damaged-banner');
+    await shots('01-damaged-banner');
     await expect(axeViolations(page, AXE_SOURCE)).resolves.toEqual([]);
     await page.getByRole('button', { name: 'Settings' }).click();
     await expect(page.getByTestId('library-health').textContent()).resolves.toMatch(/damaged/);
     await page.emulateMedia({ colorScheme: 'dark' });
+    await page.waitForTimeout(400);
     await expect(axeViolations(page, AXE_SOURCE)).resolves.toEqual([]);
     await shot('01b-settings-damaged-dark');
     await page.emulateMedia({ colorScheme: 'light' });
@@ -92,7 +106,7 @@ describe.skipIf(skip !== null)('repair library from the UI', () => {
     await banner.getByRole('button', { name: 'Repair library…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Repair library' });
     await expect(dialog.textContent()).resolves.toMatch(/last backup.*Folders, albums and favourites as they were then come back.*never changed/s);
-    await shot('02-confirm');
+    await shots('02-confirm');
     await expect(axeViolations(page, AXE_SOURCE)).resolves.toEqual([]);
     await dialog.getByRole('button', { name: 'Repair library' }).click();
     await expect(dialog.getByTestId('repair-result').textContent({ timeout: 60_000 })).resolves.toMatch(/Restored the backup of/);
