@@ -4,7 +4,7 @@
 // file only builds them in order and hands each its dependencies.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { EventEnvelope, Handlers, IndexProgress } from './api/contract.js';
+import type { EventEnvelope, Handlers, IndexProgress, Status } from './api/contract.js';
 import { BUNDLED_PACKS_DIR } from './paths.js';
 import { openDatabase, type Db } from './store/db.js';
 import { AlbumRepo } from './store/albums.js';
@@ -72,6 +72,8 @@ export interface EngineService extends Service {
   lane(kind: 'interactive'): Promise<ModelLane | null>;
   /** The bulk lane (image tower + fusion head in a worker thread); benchmarks wrap its embed(). */
   bulkLane(): Promise<BulkLane | null>;
+  /** The library file's health once the background integrity check after open has finished. */
+  libraryHealth(): Promise<NonNullable<Status['library']>>;
 }
 
 interface Engine {
@@ -154,7 +156,7 @@ function engineService(e: Engine): EngineService {
     lastState = state;
   });
   const backupTimer = setInterval(() => void e.health.maybeBackup(false), 3600_000).unref();
-  void e.health.check().then(() => (closed ? undefined : e.health.maybeBackup(false)));
+  const checked = e.health.check().then(() => (closed ? undefined : e.health.maybeBackup(false)));
   return {
     dataDir: e.dataDir,
     db: stores.db,
@@ -166,6 +168,17 @@ function engineService(e: Engine): EngineService {
     whenIdle: () => scans.whenIdle(),
     lane: () => orNull(lanes.interactive()),
     bulkLane: () => orNull(lanes.bulk()),
+    async libraryHealth() {
+      // The check's worker is unref'd (it must not hold a closing app open); a caller waiting for its
+      // verdict keeps the process alive until it comes.
+      const keepAlive = setInterval(() => {}, 60_000);
+      try {
+        await checked.catch(() => {});
+      } finally {
+        clearInterval(keepAlive);
+      }
+      return e.health.health();
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -69,6 +69,16 @@ function printSummary(ctx: CliContext, summary: IndexSummary): void {
   });
 }
 
+/**
+ * A damaged library file fails the command (exit 1) with what to do, even when indexing itself ran:
+ * searches on it would fail. The integrity check ran in the background while indexing.
+ */
+export function libraryVerdict(ctx: CliContext, h: { state: string; errors: string[] }): number {
+  if (h.state !== 'damaged') return 0;
+  ctx.io.err.write(`magiclens: the library file is damaged (${h.errors[0] ?? 'integrity check failed'}); searches will fail until it is repaired: run \`magiclens doctor\`\n`);
+  return 1;
+}
+
 export const indexCommand: Command = {
   name: 'index',
   usage: '  index DIR [--exclude GLOB]...        add DIR to the library (remembered), scan and index it',
@@ -102,6 +112,6 @@ export const indexCommand: Command = {
       indexSeconds: secs,
       photosPerSecond: processed > 0 && secs > 0 ? processed / secs : 0,
     });
-    return 0;
+    return libraryVerdict(ctx, await svc.libraryHealth());
   },
 };
