@@ -31,6 +31,20 @@ describe('jax-style bilinear resize', () => {
   });
 });
 
+describe('process_img from bytes (lookup table, fused row pass)', () => {
+  it('is bit for bit the divide-then-resize definition, taller, wider and 224-high images alike', () => {
+    for (const [w, h, max] of [[300, 410, undefined], [517, 224, undefined], [896, 672, 200]] as const) {
+      const data = new Uint8Array(w * h * 3).map((_, i) => ((i * 2654435761) >>> 24) % 251);
+      let m = 0;
+      for (const v of data) m = Math.max(m, v);
+      const div = Math.fround((max ?? m) + 1e-12);
+      const reference = resizeBilinearAA(Float32Array.from(data, (v) => v / div), h, w, 3, 224, 224);
+      const got = processImg224({ data, width: w, height: h, channels: 3 }, max);
+      expect(Buffer.from(got.buffer).equals(Buffer.from(reference.buffer)), `${w}×${h}`).toBe(true);
+    }
+  });
+});
+
 describe.skipIf(!G)('golden preprocessing', () => {
   let g: GoldenTiny;
   beforeAll(() => {
