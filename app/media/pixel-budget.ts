@@ -9,9 +9,11 @@ import vm from 'node:vm';
 /**
  * After a decode this large, collect garbage before its pixels go back to the budget. The raw
  * buffers are external memory that V8 frees only at its next GC, which under a steady stream of
- * decodes comes late: measured with 13000×13000 PNGs, two finished decodes' buffers (507 MB each)
- * were still resident when the next one started, so a budget counted in pixels did not bound RSS.
- * A full GC costs 8–20 ms, against seconds for a decode of this size; 12-MP photos never pay it.
+ * decodes comes late: measured with 13000×13000 PNGs decoded whole, two finished decodes' buffers
+ * (507 MB each) were still resident when the next one started, so a budget counted in pixels did not
+ * bound RSS. Since non-JPEG photos over 24 MP are reduced while they stream (preprocess.ts
+ * reducedDecodeSide), only a HEIC over 40 MP still decodes whole at this size. A full GC costs
+ * 8–20 ms, against seconds for such a decode; camera photos never pay it.
  */
 export const COLLECT_ABOVE_PIXELS = 40_000_000;
 
