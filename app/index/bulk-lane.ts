@@ -4,7 +4,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { ModelPack } from '../model/pack.js';
 import { MagicLensRuntime, type ProviderName, type RuntimeOptions } from '../model/runtime.js';
-import { startModuleWorker } from './module-worker.js';
+import { startModuleWorker } from '../model/module-worker.js';
 
 export interface BulkLaneOptions {
   threads: number;

@@ -15,7 +15,7 @@ import { ensureInt8Graph, findInt8Graph, int8Dir, readPinnedPrecision, writePinn
 import type { QuantizeOptions } from '../../models/ts/quantize.js';
 import type { ModelPack } from '../model/pack.js';
 import { readSelfCheck, runSelfCheck, type SelfCheckResult } from '../model/selfcheck.js';
-import { startModuleWorker } from './module-worker.js';
+import { startModuleWorker } from '../model/module-worker.js';
 
 export type PrecisionSetting = 'auto' | 'fp32' | 'int8';
 

@@ -1,6 +1,7 @@
 // Starts a worker thread on a module next to the caller (`./NAME.ts` in the sources, `./NAME.js` when
-// built). The bulk lane and the int8 preparation (app/index/precision.ts) run in such workers: ORT's
-// session.run and session creation, and the int8 quantiser, block the thread they run on.
+// built). The bulk lane, the int8 preparation (app/index/precision.ts) and the interactive lane's tokenizer
+// (app/model/token-source.ts) run in such workers: ORT's session.run and session creation, the int8
+// quantiser and the tokenizer's construction block the thread they run on.
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';

@@ -42,7 +42,8 @@ const RETIRE_MS = 10_000;
 async function openInteractive(d: LaneDeps, pack: ModelPack): Promise<{ lane: ModelLane; provider: string }> {
   const s = d.settings();
   // One thread: queries are small (text tower, fusion head) and must not fight the bulk lane for every core.
-  const rt = await MagicLensRuntime.open(pack, { threads: 1, providers: [...s.providers], graphCacheDir: graphCacheDir(d.registry.dataDir) });
+  // The tokenizer in a worker: built while the sessions open (app/model/token-source.ts).
+  const rt = await MagicLensRuntime.open(pack, { threads: 1, providers: [...s.providers], graphCacheDir: graphCacheDir(d.registry.dataDir), tokenizerWorker: true });
   const key = d.vectors.ensureModel(rt.modelId, rt.dim);
   return { lane: { rt, key, spec: specFromManifest(pack.manifest) }, provider: rt.provider };
 }
