@@ -89,12 +89,14 @@ describe.skipIf(skip !== null)('library manager: recent searches, drag to select
     await expect.poll(() => page.getByLabel('Search text').inputValue()).toBe('red sunset');
     await page.getByLabel('Search text').fill('');
     await expect(recent.count()).resolves.toBe(1);
+    // Run again, it is the newest now (remembered once its results are in).
+    await expect.poll(() => runs.first().innerText(), { timeout: 10_000 }).toBe('red sunset');
     await page.keyboard.press('Escape');
     await expect(recent.count()).resolves.toBe(0);
 
     // Delete removes the focused one (the service forgets it); Clear forgets all.
-    await page.keyboard.press('ArrowDown');
-    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown'); // brings the list back
+    await page.keyboard.press('ArrowDown'); // into it
     await expect(page.evaluate(() => document.activeElement?.textContent?.trim())).resolves.toBe('red sunset');
     await page.keyboard.press('Delete');
     await expect.poll(async () => (await rig.service.handlers['search.recent']({})).map((r) => r.text)).toEqual(['at night']);
@@ -161,7 +163,9 @@ describe.skipIf(skip !== null)('library manager: recent searches, drag to select
     await page.getByTestId('selection-bar').getByRole('button', { name: 'Favourite' }).click();
     await expect.poll(() => heart(0).count(), { timeout: 5000 }).toBe(1);
     await expect(heart(1).count()).resolves.toBe(1);
+    // Focus stayed in the selection bar through the action: Esc clears the selection.
     await page.keyboard.press('Escape');
+    await expect(page.getByTestId('selection-bar').count()).resolves.toBe(0);
     await tile(2).click({ button: 'right' });
     await page.getByRole('menuitem', { name: 'Favourite' }).click();
     await expect.poll(() => heart(2).count(), { timeout: 5000 }).toBe(1);
