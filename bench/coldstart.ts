@@ -1,7 +1,9 @@
 // bench:perf coldstart: a base-size pack installed into a fresh data folder, a small indexed library,
 // then fresh processes timed stage by stage: cold (no optimised-graph cache, no verified stamp: what
 // the first start after install pays) and cached (every later start); the CLI one-shot wall times in
-// a cold process and against a running `serve` (client mode).
+// a cold process and against a running `serve` (client mode). The same stages are measured again from the
+// compiled JavaScript (`tsc`, as `npm run build` makes it and the app and an installed CLI run it): from
+// the TypeScript sources every module also pays tsx's loader, which no user does.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -46,6 +48,34 @@ async function withServe<T>(env: NodeJS.ProcessEnv, dataDir: string, fn: () => T
   }
 }
 
+/**
+ * The tree at `root` compiled as the build does (tsc), service-child included, into `out`/dist with the
+ * launcher beside it (bin/magiclens.mjs runs dist/app/cli.js when it exists); a child runner for it.
+ */
+export function builtTree(root: string, out: string): { dir: string; child: Child } {
+  fs.mkdirSync(out, { recursive: true });
+  // first: tsc resolves the config's "types" from the folder the config is in
+  if (!fs.existsSync(path.join(out, 'node_modules'))) fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(out, 'node_modules'), 'dir');
+  const config = path.join(out, 'tsconfig.bench.json');
+  fs.writeFileSync(config, JSON.stringify({
+    extends: path.join(root, 'tsconfig.json'),
+    compilerOptions: { noEmit: false, outDir: path.join(out, 'dist'), rootDir: root, sourceMap: false, incremental: false },
+    include: ['app/**/*.ts', 'models/ts/**/*.ts', 'bench/service-child.ts'].map((g) => path.join(root, g)),
+    exclude: [path.join(root, 'node_modules')],
+  }));
+  const tsc = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', config], { encoding: 'utf8' });
+  if (tsc.status !== 0) throw new Error(`tsc for ${root}: ${(tsc.stdout + tsc.stderr).trim().split('\n').slice(0, 3).join(' | ')}`);
+  fs.mkdirSync(path.join(out, 'bin'), { recursive: true });
+  fs.copyFileSync(path.join(root, 'bin', 'magiclens.mjs'), path.join(out, 'bin', 'magiclens.mjs'));
+  fs.copyFileSync(path.join(root, 'package.json'), path.join(out, 'package.json'));
+  const child: Child = (cmd, args) => {
+    const r = spawnSync(process.execPath, [path.join(out, 'dist', 'bench', 'service-child.js'), cmd, ...args], { cwd: out, encoding: 'utf8', timeout: 15 * 60_000, maxBuffer: 64 << 20 });
+    if (r.status !== 0) throw new Error(`built service-child ${cmd} failed (${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
+    return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
+  };
+  return { dir: out, child };
+}
+
 /** A commit of this repository as a folder (git archive), sharing this checkout's node_modules. */
 function treeAt(rev: string, dir: string): string {
   const tar = spawnSync('git', ['archive', '--format=tar', rev], { cwd: ROOT, maxBuffer: 1 << 30 });
@@ -84,7 +114,13 @@ async function baselineRun(rev: string, work: string, packDir: string, lib: stri
     compose: cliWall(env, ['search', '--photo', photo, '--instruction', 'the same but at night'], tree),
     text: cliWall(env, ['search', '--text', 'a blue photo'], tree),
   };
-  return { rev, first, second, cli };
+  const built = builtTree(tree, path.join(work, `built-${rev}`));
+  const builtCached = built.child('coldstart', args);
+  const builtCli = {
+    compose: cliWall(env, ['search', '--photo', photo, '--instruction', 'the same but at night'], built.dir),
+    text: cliWall(env, ['search', '--text', 'a blue photo'], built.dir),
+  };
+  return { rev, first, second, cli, builtCached, builtCli };
 }
 
 export async function coldstartBench(packDir: string, child: Child, log: (s: string) => void, opts: { baselineRev?: string } = {}): Promise<Record<string, unknown>> {
@@ -112,7 +148,11 @@ export async function coldstartBench(packDir: string, child: Child, log: (s: str
     const text = ['search', '--text', 'a blue photo'];
     const cliCold = { compose: cliWall({ ...env, MAGICLENS_REMOTE: '0' }, compose), text: cliWall({ ...env, MAGICLENS_REMOTE: '0' }, text) };
     const cliServe = await withServe(env, dataDir, () => ({ compose: cliWall(env, compose), text: cliWall(env, text) }));
-    const out = { cold, cached, cliCold, cliServe };
+    log('[coldstart] the same from the compiled JavaScript (tsc)…');
+    const built = builtTree(ROOT, path.join(work, 'built'));
+    const builtCached = built.child('coldstart', args);
+    const builtCli = { compose: cliWall({ ...env, MAGICLENS_REMOTE: '0' }, compose, built.dir), text: cliWall({ ...env, MAGICLENS_REMOTE: '0' }, text, built.dir) };
+    const out = { cold, cached, cliCold, cliServe, builtCached, builtCli };
     printColdstart(out);
     if (!opts.baselineRev) return out;
     log(`[coldstart] baseline: the same stages at ${opts.baselineRev}…`);
@@ -124,28 +164,40 @@ export async function coldstartBench(packDir: string, child: Child, log: (s: str
   }
 }
 
-function printColdstart(r: { cold: Record<string, unknown>; cached: Record<string, unknown>; cliCold: Record<string, number>; cliServe: Record<string, number> }): void {
-  const c = r.cold as Record<string, number>, k = r.cached as Record<string, number>;
-  printTable('Cold start, fresh process, base-size pack, library photo as query (ms)', ['stage', 'cold (first start: no graph cache, no stamp)', 'cached'], [
-    ['imports done', c.importsMs!, k.importsMs!],
-    ['createService resolved', c.serviceReadyMs!, k.serviceReadyMs!],
-    ['process start → first composed query answered', c.firstQueryMs!, k.firstQueryMs!],
-    ['then first text query', c.firstTextQueryMs!, k.firstTextQueryMs!],
-    ['then second composed query', c.secondQueryMs!, k.secondQueryMs!],
-    ['bulk lane open (worker, image tower + fusion)', c.bulkOpenMs!, k.bulkOpenMs!],
-    ['bulk lane reopen (after its idle release)', c.bulkReopenMs!, k.bulkReopenMs!]]);
-  process.stdout.write(`  sessions cold: ${String(r.cold.sessions)}; cached: ${String(r.cached.sessions)}\n`);
-  printTable('CLI one-shot wall time (bin/magiclens.mjs, ms)', ['command', 'cold process (MAGICLENS_REMOTE=0, cached graphs)', 'with `serve` running (client mode)'], [
-    ['search --photo P --instruction S', r.cliCold.compose!, r.cliServe.compose!],
-    ['search --text S', r.cliCold.text!, r.cliServe.text!]]);
+type Stages = Record<string, number>;
+interface Now { cold: Record<string, unknown>; cached: Record<string, unknown>; cliCold: Stages; cliServe: Stages; builtCached: Record<string, unknown>; builtCli: Stages }
+
+function printColdstart(r: Now): void {
+  const c = r.cold as Stages, k = r.cached as Stages, b = r.builtCached as Stages;
+  printTable('Cold start, fresh process, base-size pack, library photo as query (ms)', ['stage', 'cold (first start: no graph cache, no stamp)', 'cached', 'cached, compiled JS'], [
+    ['imports done', c.importsMs!, k.importsMs!, b.importsMs!],
+    ['createService resolved', c.serviceReadyMs!, k.serviceReadyMs!, b.serviceReadyMs!],
+    ['process start → first composed query answered', c.firstQueryMs!, k.firstQueryMs!, b.firstQueryMs!],
+    ['then first text query', c.firstTextQueryMs!, k.firstTextQueryMs!, b.firstTextQueryMs!],
+    ['then second composed query', c.secondQueryMs!, k.secondQueryMs!, b.secondQueryMs!],
+    ['bulk lane open (worker, image tower + fusion)', c.bulkOpenMs!, k.bulkOpenMs!, b.bulkOpenMs!],
+    ['bulk lane reopen after its idle release (image tower only; worker kept)', c.bulkReopenMs!, k.bulkReopenMs!, b.bulkReopenMs!],
+    ['whole bulk lane closed and opened again (the old idle release)', c.bulkFullReopenMs!, k.bulkFullReopenMs!, b.bulkFullReopenMs!]]);
+  process.stdout.write(`  sessions cold: ${String(r.cold.sessions)}; cached: ${String(r.cached.sessions)}; compiled: ${String(r.builtCached.sessions)}\n`);
+  process.stdout.write(`  bulk lane, process RSS growth (MiB): open ${k.bulkRssOpenMiB!.toFixed(0)}, after its idle release ${k.bulkRssIdleMiB!.toFixed(0)}, after close (worker ended) ${k.bulkRssClosedMiB!.toFixed(0)}\n`);
+  printTable('CLI one-shot wall time (bin/magiclens.mjs, ms)', ['command', 'cold process (MAGICLENS_REMOTE=0, cached graphs)', 'the same, compiled JS', 'with `serve` running (client mode)'], [
+    ['search --photo P --instruction S', r.cliCold.compose!, r.builtCli.compose!, r.cliServe.compose!],
+    ['search --text S', r.cliCold.text!, r.builtCli.text!, r.cliServe.text!]]);
 }
 
-function printBaseline(now: { cached: Record<string, unknown>; cliCold: Record<string, number>; cliServe: Record<string, number> }, b: Record<string, unknown>): void {
-  const f = b.first as Record<string, number>, s = b.second as Record<string, number>, k = now.cached as Record<string, number>, cli = b.cli as Record<string, number>;
+function printBaseline(now: Now, b: Record<string, unknown>): void {
+  const f = b.first as Stages, s = b.second as Stages, k = now.cached as Stages, cli = b.cli as Stages;
+  const bb = b.builtCached as Stages, bk = now.builtCached as Stages, bcli = b.builtCli as Stages;
   const ratio = (x: number, y: number) => `${(x / y).toFixed(2)}×`;
-  printTable(`Before (${String(b.rev)}) and after, same run (ms; before = its first and second start, after = cached start)`, ['stage', 'before, 1st start', 'before, 2nd start', 'after (cached)', 'before 2nd ÷ after'], [
-    ['process start → first composed query answered', f.firstQueryMs!, s.firstQueryMs!, k.firstQueryMs!, ratio(s.firstQueryMs!, k.firstQueryMs!)],
-    ['second composed query', f.secondQueryMs!, s.secondQueryMs!, k.secondQueryMs!, ratio(s.secondQueryMs!, k.secondQueryMs!)],
-    ['CLI search --photo P --instruction S (after: cold process / with serve)', cli.compose!, cli.compose!, `${now.cliCold.compose!.toFixed(0)} / ${now.cliServe.compose!.toFixed(0)}`, `${ratio(cli.compose!, now.cliCold.compose!)} / ${ratio(cli.compose!, now.cliServe.compose!)}`],
-    ['CLI search --text S (after: cold process / with serve)', cli.text!, cli.text!, `${now.cliCold.text!.toFixed(0)} / ${now.cliServe.text!.toFixed(0)}`, `${ratio(cli.text!, now.cliCold.text!)} / ${ratio(cli.text!, now.cliServe.text!)}`]]);
+  const row = (label: string, before: number, after: number): (string | number)[] => [label, before, after, ratio(before, after)];
+  printTable(`Before (${String(b.rev)}) and after, same run (ms; cached starts: the 2nd start of each)`, ['stage', 'before', 'after', 'before ÷ after'], [
+    row('process start → first composed query (TypeScript via tsx)', s.firstQueryMs!, k.firstQueryMs!),
+    row('process start → first composed query (compiled JS)', bb.firstQueryMs!, bk.firstQueryMs!),
+    row('second composed query', s.secondQueryMs!, k.secondQueryMs!),
+    row('bulk lane reopen after its idle release', s.bulkReopenMs!, k.bulkReopenMs!),
+    row('CLI search --photo P --instruction S, cold process (tsx)', cli.compose!, now.cliCold.compose!),
+    row('CLI search --photo P --instruction S, cold process (compiled)', bcli.compose!, now.builtCli.compose!),
+    row('CLI search --text S, cold process (tsx)', cli.text!, now.cliCold.text!),
+    row('CLI search --text S, cold process (compiled)', bcli.text!, now.builtCli.text!)]);
+  process.stdout.write(`  before, 1st start (no graph cache): first composed query ${f.firstQueryMs!.toFixed(0)} ms; after, with serve running: CLI compose ${now.cliServe.compose!.toFixed(0)} ms, text ${now.cliServe.text!.toFixed(0)} ms\n`);
 }
