@@ -71,6 +71,8 @@ export function workerTokens(pack: ModelPack): TokenSource {
       }
     });
     worker.on('error', reject);
+    // settles nothing once ready; before that, an exit without a message would leave open() waiting
+    worker.on('exit', (code) => reject(new Error(`tokenizer worker exited (${code}) before it was ready`)));
   });
   ready.then(hold, () => {});
   worker.on('exit', () => {
