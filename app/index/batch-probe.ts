@@ -66,7 +66,19 @@ export function threadCandidates(max: number): number[] {
   return [...new Set([1, Math.ceil(m / 2), m])].sort((a, b) => a - b);
 }
 
-export interface ThreadProbe { threads: number; msPerImage: Record<string, number>; at: string }
+/** `load`: the 1-minute load average while it was measured (0 where the OS has none). */
+export interface ThreadProbe { threads: number; msPerImage: Record<string, number>; at: string; load?: number }
+
+const busy = (load: number) => load > os.availableParallelism();
+
+/**
+ * An answer measured while other work oversubscribed the cores (load above the core count) says more
+ * about that moment than about the machine (measured at load 10-12 on 2 cores: 1 thread 1.6 s/img, 2
+ * threads 1.9 s/img): it is used until an open at a quiet moment measures again.
+ */
+function reusable(p: ThreadProbe, loadNow: number): boolean {
+  return !busy(p.load ?? 0) || busy(loadNow);
+}
 
 export function threadProbeKey(provider: string, precision: string, graphSha: string, max: number): string {
   return [os.cpus()[0]?.model ?? 'cpu', os.availableParallelism(), provider, precision, graphSha.slice(0, 16), `max${max}`].join('|');
@@ -77,10 +89,10 @@ export function threadProbeKey(provider: string, precision: string, graphSha: st
  * is opened by `open` (image tower only), timed on the same 8 synthetic images at batch 4 after a warm-up
  * run, and closed.
  */
-export async function probeImageThreads(open: (threads: number) => Promise<MagicLensRuntime>, file: string, key: string, max: number): Promise<ThreadProbe & { cached: boolean }> {
+export async function probeImageThreads(open: (threads: number) => Promise<MagicLensRuntime>, file: string, key: string, max: number, loadAvg: () => number = () => os.loadavg()[0] ?? 0): Promise<ThreadProbe & { cached: boolean }> {
   const cache = readThreads(file);
   const hit = cache[key];
-  if (hit && threadCandidates(max).includes(hit.threads)) return { ...hit, cached: true };
+  if (hit && threadCandidates(max).includes(hit.threads) && reusable(hit, loadAvg())) return { ...hit, cached: true };
   const msPerImage: Record<string, number> = {};
   for (const t of threadCandidates(max)) {
     const rt = await open(t);
@@ -97,7 +109,7 @@ export async function probeImageThreads(open: (threads: number) => Promise<Magic
     }
   }
   const threads = Number(Object.entries(msPerImage).sort((a, b) => a[1] - b[1])[0]![0]);
-  const probe: ThreadProbe = { threads, msPerImage, at: new Date().toISOString() };
+  const probe: ThreadProbe = { threads, msPerImage, at: new Date().toISOString(), load: loadAvg() };
   try {
     fs.writeFileSync(`${file}.tmp`, JSON.stringify({ ...readThreads(file), [key]: probe }, null, 1) + '\n');
     fs.renameSync(`${file}.tmp`, file);

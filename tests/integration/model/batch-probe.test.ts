@@ -2,6 +2,7 @@
 // constant: the probe times each candidate batch on the real ORT session, keeps the fastest per image,
 // caches the answer in the data folder, and a later open reuses it without measuring again.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BATCH_CANDIDATES, probeImageBatch, probeImageThreads, probeKey, threadCandidates, threadProbeKey } from '../../../app/index/batch-probe.js';
@@ -50,16 +51,25 @@ describe('image batch chosen by measurement', () => {
     };
     const file = path.join(root, 'threads.json');
     const key = threadProbeKey('cpu', 'fp32', pack.manifest.files['image.onnx']!.sha256, 2);
-    const p = await probeImageThreads(open, file, key, 2);
+    const p = await probeImageThreads(open, file, key, 2, () => 0);
     expect(p.cached).toBe(false);
     expect(opened).toEqual([1, 2]);
     expect(Object.keys(p.msPerImage).map(Number)).toEqual([1, 2]);
     expect(p.msPerImage[p.threads]).toBe(Math.min(...Object.values(p.msPerImage)));
-    const again = await probeImageThreads(open, file, key, 2);
+    const again = await probeImageThreads(open, file, key, 2, () => 0);
     expect([again.cached, again.threads, opened.length]).toEqual([true, p.threads, 2]);
     // a different maximum is another question
     expect((await probeImageThreads(open, file, threadProbeKey('cpu', 'fp32', pack.manifest.files['image.onnx']!.sha256, 1), 1)).threads).toBe(1);
     expect(opened).toEqual([1, 2, 1]);
+    // an answer measured while the cores were oversubscribed is reused while they still are, and measured
+    // again at the first quiet open
+    const busy = () => os.availableParallelism() + 8, quiet = () => 0;
+    const key2 = threadProbeKey('cpu', 'fp32', 'another-graph', 2);
+    expect((await probeImageThreads(open, file, key2, 2, busy)).load).toBe(busy());
+    expect((await probeImageThreads(open, file, key2, 2, busy)).cached).toBe(true);
+    expect((await probeImageThreads(open, file, key2, 2, quiet)).cached).toBe(false);
+    expect((await probeImageThreads(open, file, key2, 2, quiet)).cached).toBe(true);
+    expect(opened).toEqual([1, 2, 1, 1, 2, 1, 2]);
   });
 
   it('the service\'s bulk lane probes once and caches the answer in the data folder', { timeout: 120_000 }, async () => {
