@@ -19,7 +19,7 @@ export const NODE_VERSION = '24.22.3';
 /** Oldest Node accepted as-is (package.json engines); anything older gets NODE_VERSION. */
 export const NODE_MIN = [24, 11];
 
-export const TEST_APT_PACKAGES = ['chromium', 'xvfb', 'xauth', 'python3', 'python3-torch', 'python3-onnx', 'python3-numpy', 'python3-msgpack', 'python3-pil', 'libopenblas0-pthread'];
+export const TEST_APT_PACKAGES = ['chromium', 'xvfb', 'xauth', 'python3', 'python3-torch', 'python3-onnx', 'python3-numpy', 'python3-msgpack', 'python3-pil', 'libopenblas0-pthread', 'libheif-examples'];
 
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const STAMP = path.join(ROOT, 'node_modules', '.magiclens-install.json');

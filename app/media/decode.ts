@@ -4,6 +4,7 @@
 // decoded by heic-decode (libheif compiled to wasm): the prebuilt libvips in sharp has no HEVC.
 import sharp, { type Metadata } from 'sharp';
 import { parseExif } from './exif.js';
+import { decodeHeicRgb } from './heic.js';
 import type { PhotoMeta } from '../store/photos.js';
 
 /**
@@ -88,11 +89,10 @@ export async function openImage(buf: Buffer): Promise<OpenedImage> {
   return { meta, source, autoOrient };
 }
 
-/** HEIC/HEIF with HEVC inside, decoded by heic-decode (RGBA, orientation already applied by libheif). */
-export async function decodeHeic(buf: Buffer): Promise<{ width: number; height: number; data: Uint8ClampedArray }> {
-  const { default: decode } = await import('heic-decode');
+/** HEIC/HEIF with HEVC inside → RGB, decoded by heic-decode in a worker thread (app/media/heic.ts). */
+export async function decodeHeic(buf: Buffer): Promise<{ width: number; height: number; data: Uint8Array }> {
   try {
-    return await decode({ buffer: buf });
+    return await decodeHeicRgb(buf);
   } catch (err) {
     throw new DecodeError(`cannot decode heic: ${reason(err)}`);
   }
@@ -101,8 +101,7 @@ export async function decodeHeic(buf: Buffer): Promise<{ width: number; height: 
 async function heicToPng(buf: Buffer): Promise<Buffer> {
   const img = await decodeHeic(buf);
   // Lossless PNG (no compression: speed) so the rest of the pipeline treats it like any file.
-  return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw: { width: img.width, height: img.height, channels: 4 } })
-    .removeAlpha()
+  return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw: { width: img.width, height: img.height, channels: 3 } })
     .png({ compressionLevel: 0 })
     .toBuffer();
 }
