@@ -11,6 +11,7 @@ import { AlbumRepo } from './store/albums.js';
 import { FolderRepo } from './store/folders.js';
 import { PhotoRepo } from './store/photos.js';
 import { SettingsRepo } from './store/settings.js';
+import { isDamageError } from './store/integrity.js';
 import { VectorStore } from './store/vectors.js';
 import type { Indexer } from './index/indexer.js';
 import type { Library } from './library/library.js';
@@ -123,7 +124,8 @@ function openEngine(opts: ServiceOptions, dataDir: string): Engine {
   // photoPaths: the int8 self-check runs on the user's own photos (app/index/precision.ts)
   const photoPaths = (n: number) => photos.list({ offset: 0, limit: n, sort: 'name', hideErrors: true }).items.map((p) => p.path);
   const lanes = new ModelLanes({ registry, vectors, settings, threads: opts.threads, bulkIdleMs: opts.bulkIdleMs, photoPaths }, opts.modelId ?? registry.active());
-  markStaleForActive({ db, registry, vectors }, lanes.activeId);
+  // A damaged vector table must not keep the service from starting: it opens damaged, and repair is offered.
+  const openDamage = damageOf(() => markStaleForActive({ db, registry, vectors }, lanes.activeId));
 
   const search = new SearchEngine(db, photos, vectors, () => lanes.interactive());
   const albums = new AlbumEngine(stores.albumRepo, photos, search, (id, count) => emit('albums.changed', { id, count }));
@@ -137,8 +139,20 @@ function openEngine(opts: ServiceOptions, dataDir: string): Engine {
     indexer.restart();
     scans.background();
   } });
+  if (openDamage) health.noteDamage(openDamage);
   const engine = { dataDir, stores, events, lanes, indexer, library, scans, models, health };
   return { ...engine, handlers: buildHandlers(engine, search, albums, opts.threads) };
+}
+
+/** Runs f; a damaged-database error is returned instead of thrown (any other error is thrown). */
+function damageOf(f: () => void): Error | null {
+  try {
+    f();
+    return null;
+  } catch (err) {
+    if (!isDamageError(err)) throw err;
+    return err as Error;
+  }
 }
 
 /** A lane that cannot open (no model, a broken pack) reads as null for the CLI and tests. */

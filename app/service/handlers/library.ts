@@ -29,7 +29,13 @@ export class LibraryHealth {
 
   /** Starts the background quick_check (the open itself only checked the header and schema). */
   check(): Promise<IntegrityResult> {
-    return quickCheckInBackground(libraryFile(this.d.dataDir)).then((r) => (this.result = r));
+    // damage already met at open (noteDamage) stands even if quick_check passes over it
+    return quickCheckInBackground(libraryFile(this.d.dataDir)).then((r) => (this.result = this.damaged && r.ok ? this.result! : r));
+  }
+
+  /** Damage met while the service opened (a read that failed): the service starts anyway, damaged. */
+  noteDamage(err: Error): void {
+    this.result = { ok: false, errors: [err.message], ms: 0, checkedAt: Date.now() };
   }
 
   get damaged(): boolean {

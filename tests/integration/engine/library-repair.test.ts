@@ -6,7 +6,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { listBackups } from '../../../app/store/backup.js';
 import { createService } from '../../../app/service.js';
-import { emptyBundledDir, sleep, tempDir } from '../../helpers/engine.js';
+import { emptyBundledDir, sleep, tempDir, tinyService, waitFor, writePhoto } from '../../helpers/engine.js';
+
+/** Overwrites every page of every vector table (b-tree and overflow) with junk, as a bad disk would. */
+function damageAllVectors(file: string): number {
+  const db = new Database(file, { readonly: true });
+  const pages = (db.prepare(`SELECT pageno FROM dbstat WHERE name LIKE 'vec\\_%' ESCAPE '\\'`).all() as { pageno: number }[]).map((r) => r.pageno);
+  const size = db.pragma('page_size', { simple: true }) as number;
+  db.close();
+  const fd = fs.openSync(file, 'r+');
+  for (const p of pages) fs.writeSync(fd, Buffer.alloc(size, 0xa5), 0, size, (p - 1) * size);
+  fs.closeSync(fd);
+  return pages.length;
+}
 
 const root = tempDir('ml-repair-live-');
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -46,4 +58,28 @@ describe('library.repair on a running service', () => {
       await svc.close();
     }
   }, 30_000);
+
+  it('a library whose every vector table is damaged still opens (damaged), refuses searches clearly, and repair restores it', async () => {
+    const sub = path.join(root, 'all-vectors');
+    const lib = path.join(sub, 'lib');
+    for (let i = 0; i < 24; i++) await writePhoto(path.join(lib, `p${i}.png`), 700 + i, { fmt: 'png', width: 64, height: 48 });
+    const first = await tinyService(sub);
+    if (!first) return; // no golden reference data: nothing to index with
+    await first.handlers['folders.add']({ path: lib, exclude: [] });
+    await first.whenIdle();
+    await waitFor(() => listBackups(first.dataDir).length > 0, 20_000, 'a backup after the indexing run');
+    await first.close();
+    expect(damageAllVectors(path.join(sub, 'data', 'library.db'))).toBeGreaterThan(0);
+
+    const svc = (await tinyService(sub))!; // used to throw "database disk image is malformed" here
+    try {
+      expect((await svc.libraryHealth()).state).toBe('damaged');
+      await expect(svc.handlers['search.text']({ text: 'a photo', limit: 5, offset: 0, filters: {} })).rejects.toThrow(/library damaged, run repair/);
+      expect(await svc.handlers['library.repair']({ mode: 'auto' })).toMatchObject({ action: 'restored', state: 'ok' });
+      expect((await svc.handlers['status.get']({})).photos.indexed).toBe(24);
+      expect((await svc.handlers['search.text']({ text: 'a photo', limit: 5, offset: 0, filters: {} })).hits.length).toBe(5);
+    } finally {
+      await svc.close();
+    }
+  }, 120_000);
 });
