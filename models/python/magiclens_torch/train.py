@@ -41,6 +41,8 @@ class ClipStage:
     weight_decay: float = 0.05
     warmup_steps: int = 50
     attribute_loss: float = 1.0
+    shape_weight: float = 1.0   # weight of the shape head among the attribute heads (the hardest attribute)
+    flip: bool = False          # mirror half the pictures left-right (no attribute changes under a mirror)
 
 
 @dataclass
@@ -116,11 +118,15 @@ def train_clip(model: MagicLens, tok: Tokenizer, split, pairs: List[tuple], cfg:
             idx = order[b * cfg.batch:(b + 1) * cfg.batch].tolist()
             rows = torch.tensor([pairs[i][0] for i in idx])
             _schedule(opt, [cfg.lr, cfg.lr], step, total, cfg.warmup_steps)
-            im = normalize(model.encode_image(split.pixels[rows]))
+            px = split.pixels[rows]
+            if cfg.flip:  # NHWC: axis 2 is the width
+                px = torch.where(torch.rand(len(rows), 1, 1, 1, generator=gen) < 0.5, px.flip(2), px)
+            im = normalize(model.encode_image(px))
             tx = normalize(model.encode_text(tok.encode_batch([pairs[i][1] for i in idx])))
             loss = _masked_clip_loss(im, tx, logit_scale.clamp(max=math.log(100)).exp(), split.key_ids[rows])
             lab = labels_all[rows]
-            attr = sum(F.cross_entropy(h(10 * e), lab[:, k]) for k, h in enumerate(heads) for e in (im, tx)) / (2 * len(ATTRS))
+            w = [cfg.shape_weight if a == 'shape' else 1.0 for a in ATTRS]
+            attr = sum(w[k] * F.cross_entropy(h(10 * e), lab[:, k]) for k, h in enumerate(heads) for e in (im, tx)) / (2 * len(ATTRS))
             opt.zero_grad()
             (loss + cfg.attribute_loss * attr).backward()
             opt.step()
