@@ -90,6 +90,8 @@ describe.skipIf(skip !== null)('repair library from the UI', () => {
     const banner = page.getByTestId('library-damaged');
     await banner.waitFor({ timeout: 30_000 });
     await shots('01-damaged-banner');
+    // the sidebar's progress card does not call a damaged library "up to date"
+    await expect.poll(() => page.getByTestId('progress').textContent(), { timeout: 10_000 }).toMatch(/Library needs repair/);
     await expect(axeViolations(page, AXE_SOURCE)).resolves.toEqual([]);
     await page.getByRole('button', { name: 'Settings' }).click();
     await expect(page.getByTestId('library-health').textContent()).resolves.toMatch(/damaged/);
@@ -113,6 +115,7 @@ describe.skipIf(skip !== null)('repair library from the UI', () => {
     await shot('03-result');
     await dialog.getByRole('button', { name: 'Done' }).click();
     await expect(banner.count()).resolves.toBe(0);
+    await expect.poll(() => page.getByTestId('progress').textContent(), { timeout: 10_000 }).toMatch(/Library up to date|Indexing|Scanning|Looking/);
     await page.getByRole('button', { name: 'Settings' }).click();
     await expect(page.getByTestId('library-health').textContent()).resolves.toMatch(/healthy/);
 
