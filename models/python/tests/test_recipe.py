@@ -15,6 +15,7 @@ from magiclens_torch.data import build_split
 from magiclens_torch.mining import (MAX_PAIRS_PER_GROUP, NEAR_DUPLICATE, TEXT_RELEVANCE, VISUAL_RELEVANCE,
                                     MiningStats, image_feature, mine_pairs, text_cosine, text_feature)
 from magiclens_torch.model import MagicLens
+from magiclens_torch.pairs import Siblings, label_triplets
 from magiclens_torch.tokenizer import Tokenizer, learn_bpe
 from magiclens_torch.train import MagicLensStage, magiclens_loss
 from magiclens_torch.world import PARTNER, make_page, make_world, render_picture
@@ -139,6 +140,46 @@ class LossTest(unittest.TestCase):
         self.assertIsNotNone(grads['clip/visual/conv1/kernel'])
         self.assertIsNotNone(t.grad)
         self.model.zero_grad()
+
+
+    def test_hard_negatives_enter_the_softmax(self):
+        batch = self.split.triplets[:16]
+        t = torch.tensor(math.log(1 / 0.07))
+        sib = Siblings(self.split)
+        negs = sib.sample([b[2] for b in batch], 2, np.random.default_rng(0))
+        self.assertTrue(negs)
+        plain = magiclens_loss(self.model, self.tok, batch, t, True, pixels=self.split.pixels)
+        harder = magiclens_loss(self.model, self.tok, batch, t, True, pixels=self.split.pixels, neg_rows=negs)
+        self.assertGreater(float(harder), float(plain))
+
+
+class LabelPairsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        pages = make_world(7, 60, 0, 0)['train']
+        cls.split = build_split(pages, 7, 32, ins.TemplateWriter(0), 0)
+
+    def test_label_triplets_are_one_edit_with_an_instruction(self):
+        trips = label_triplets(self.split, 3, seed=1)
+        self.assertEqual(trips, label_triplets(self.split, 3, seed=1))  # seeded: reproducible
+        items = sum(p.role == 'item' for p in self.split.pictures)
+        self.assertGreater(len(trips), items)  # several per picture on a 60-page world
+        self.assertLessEqual(len(trips), 3 * items)
+        for q, text, t in trips:
+            a, b = self.split.pictures[q].obj, self.split.pictures[t].obj
+            diff = ins.changed(a, b)
+            self.assertTrue(diff == ['shape'] and PARTNER[a.shape] == b.shape or
+                            (1 <= len(diff) <= 2 and 'shape' not in diff), (a, b, text))
+            self.assertTrue(text)
+
+    def test_siblings_differ_in_exactly_one_attribute(self):
+        sib = Siblings(self.split)
+        seen = 0
+        for i, rows in enumerate(sib.rows):
+            for r in rows:
+                self.assertEqual(len(ins.changed(self.split.pictures[i].obj, self.split.pictures[r].obj)), 1)
+                seen += 1
+        self.assertGreater(seen, 0)
 
 
 class DeterminismTest(unittest.TestCase):
