@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { quantizeGraph, type QuantizeOptions } from '../../models/ts/quantize.js';
+import { startModuleWorker } from './module-worker.js';
 import type { ModelPack } from './pack.js';
 
 export type ImagePrecision = 'fp32' | 'int8';
@@ -49,8 +50,17 @@ export function ensureInt8Graph(pack: ModelPack, dataDir: string, opts: Quantize
   const { file, sourceSha256 } = int8Target(pack, dataDir, opts);
   const note = `${file}.json`;
   fs.mkdirSync(int8Dir(dataDir), { recursive: true });
-  const r = quantizeGraph(pack.path('image.onnx'), file, opts);
-  if (r.quantised === 0) throw new Error(`model pack ${pack.manifest.id}: no weight MatMul to quantise in image.onnx`);
+  // Written beside and renamed into place: two builds at once (the install hook's worker and a first
+  // indexing run) each write their own file, and a reader never sees a half-written graph.
+  const tmp = path.join(int8Dir(dataDir), `.tmp-${process.pid}-${crypto.randomBytes(6).toString('hex')}.onnx`);
+  let r: ReturnType<typeof quantizeGraph>;
+  try {
+    r = quantizeGraph(pack.path('image.onnx'), tmp, opts);
+    if (r.quantised === 0) throw new Error(`model pack ${pack.manifest.id}: no weight MatMul to quantise in image.onnx`);
+    fs.renameSync(tmp, file);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
   const sha256 = sha256File(file);
   fs.writeFileSync(note, JSON.stringify({ file: path.basename(file), sha256, sourceSha256, bytes: r.bytesOut, quantised: r.quantised, matmuls: r.matmuls }) + '\n');
   return { file, sha256, sourceSha256 };
@@ -92,8 +102,26 @@ export function writePrecisionStatus(dataDir: string, modelId: string, s: { prec
   fs.writeFileSync(path.join(int8Dir(dataDir), `status-${encodeURIComponent(modelId)}.json`), JSON.stringify(s) + '\n');
 }
 
-/** Install hook: the int8 twin is built right after a pack is installed; a failure only means float32. */
+/**
+ * Install hook: the int8 twin is built right after a pack is installed, in a worker thread (one
+ * synchronous quantiser run, ~2.5 s for a base pack, would stall the thread that answers queries); it
+ * keeps the process alive until it is done. Only when no worker can start is it built here; a failure
+ * only means float32 (the first indexing run builds it then, or says why not).
+ */
 export function buildInt8AfterInstall(pack: ModelPack, dataDir: string): string | null {
+  try {
+    const worker = startModuleWorker(import.meta.url, 'int8-build-worker', { packDir: pack.dir, dataDir });
+    worker.on('message', (m: { type: string }) => {
+      if (m.type === 'fatal') buildHere(pack, dataDir); // its module could not load: build it here after all
+    });
+    worker.on('error', () => {});
+    return null;
+  } catch {
+    return buildHere(pack, dataDir);
+  }
+}
+
+function buildHere(pack: ModelPack, dataDir: string): string | null {
   try {
     ensureInt8Graph(pack, dataDir);
     return null;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { performance as nodePerformance } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import { chooseImagePrecision, runInt8Job, SAMPLE_PHOTOS_DIR } from '../../../app/index/precision.js';
-import { findInt8Graph } from '../../../app/model/int8.js';
+import { buildInt8AfterInstall, ensureInt8Graph, findInt8Graph } from '../../../app/model/int8.js';
 import { loadPack } from '../../../app/model/pack.js';
 import { MagicLensRuntime } from '../../../app/model/runtime.js';
 import { readSelfCheck } from '../../../app/model/selfcheck.js';
@@ -70,5 +70,19 @@ describe('int8 preparation off the service thread', () => {
     const c = await chooseImagePrecision(pack, { dataDir: path.join(root, 'blocked', 'x'), setting: 'int8', hasVectors: false }).catch((e: Error) => e);
     // the pin cannot be written either: an error, never int8 from a graph that does not exist
     expect(c instanceof Error || c.precision === 'fp32').toBe(true);
+  });
+
+  it('the install hook builds the int8 graph in a worker: it returns at once, the same graph appears after', { timeout: 60_000 }, async () => {
+    const pack = await loadPack(demoDir, { verifyHashes: false });
+    const dataDir = path.join(root, 'hook');
+    expect(buildInt8AfterInstall(pack, dataDir)).toBeNull();
+    expect(findInt8Graph(pack, dataDir)).toBeNull(); // the worker has not even started yet
+    const end = Date.now() + 50_000;
+    while (!findInt8Graph(pack, dataDir) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    const built = findInt8Graph(pack, dataDir);
+    expect(built).not.toBeNull();
+    expect(built!.sha256).toBe(ensureInt8Graph(pack, path.join(root, 'hook-ref')).sha256);
+    // nothing half-written left behind
+    expect(fs.readdirSync(path.join(dataDir, 'int8')).filter((f) => f.startsWith('.tmp-'))).toEqual([]);
   });
 });
