@@ -12,7 +12,8 @@ import type { MagicLensRuntime } from '../model/runtime.js';
 export const BATCH_CANDIDATES = [1, 4, 8] as const;
 const IMAGES = 8;
 
-export interface BatchProbe { batch: number; msPerImage: Record<string, number>; at: string }
+/** `load`: the 1-minute load average while it was measured (absent in answers cached before it was kept). */
+export interface BatchProbe { batch: number; msPerImage: Record<string, number>; at: string; load?: number }
 
 export function probeKey(rt: MagicLensRuntime, graphSha: string, threads: number): string {
   return [os.cpus()[0]?.model ?? 'cpu', os.availableParallelism(), rt.provider, rt.imagePrecision, graphSha.slice(0, 16), threads].join('|');
@@ -27,10 +28,11 @@ function readCache(file: string): Record<string, BatchProbe> {
 }
 
 /** Sets rt.imageBatch to the cached or freshly measured best batch and returns the probe. */
-export async function probeImageBatch(rt: MagicLensRuntime, file: string, key: string): Promise<BatchProbe & { cached: boolean }> {
+export async function probeImageBatch(rt: MagicLensRuntime, file: string, key: string, loadAvg: () => number = () => os.loadavg()[0] ?? 0): Promise<BatchProbe & { cached: boolean }> {
   const cache = readCache(file);
   const hit = cache[key];
-  if (hit && BATCH_CANDIDATES.includes(hit.batch as 1 | 4 | 8)) {
+  // like the thread count: an answer from an oversubscribed moment is measured again at a quiet open
+  if (hit && BATCH_CANDIDATES.includes(hit.batch as 1 | 4 | 8) && reusable(hit, loadAvg())) {
     rt.imageBatch = hit.batch;
     return { ...hit, cached: true };
   }
@@ -46,7 +48,7 @@ export async function probeImageBatch(rt: MagicLensRuntime, file: string, key: s
   }
   const batch = Number(Object.entries(msPerImage).sort((a, b) => a[1] - b[1])[0]![0]);
   rt.imageBatch = batch;
-  const probe: BatchProbe = { batch, msPerImage, at: new Date().toISOString() };
+  const probe: BatchProbe = { batch, msPerImage, at: new Date().toISOString(), load: loadAvg() };
   try {
     fs.writeFileSync(`${file}.tmp`, JSON.stringify({ ...readCache(file), [key]: probe }, null, 1) + '\n');
     fs.renameSync(`${file}.tmp`, file);
@@ -76,7 +78,7 @@ const busy = (load: number) => load > os.availableParallelism();
  * about that moment than about the machine (measured at load 10-12 on 2 cores: 1 thread 1.6 s/img, 2
  * threads 1.9 s/img): it is used until an open at a quiet moment measures again.
  */
-function reusable(p: ThreadProbe, loadNow: number): boolean {
+function reusable(p: { load?: number }, loadNow: number): boolean {
   return !busy(p.load ?? 0) || busy(loadNow);
 }
 

@@ -22,18 +22,24 @@ describe('image batch chosen by measurement', () => {
     try {
       const file = path.join(root, 'probe.json');
       const key = probeKey(rt, pack.manifest.files['image.onnx']!.sha256, 2);
-      const p = await probeImageBatch(rt, file, key);
+      const p = await probeImageBatch(rt, file, key, () => 0);
       expect(p.cached).toBe(false);
       expect(Object.keys(p.msPerImage).map(Number)).toEqual([...BATCH_CANDIDATES]);
       const fastest = Math.min(...Object.values(p.msPerImage));
       expect(p.msPerImage[p.batch]).toBe(fastest);
       expect(rt.imageBatch).toBe(p.batch);
       rt.imageBatch = 99;
-      const again = await probeImageBatch(rt, file, key);
+      const again = await probeImageBatch(rt, file, key, () => 0);
       expect([again.cached, again.batch, rt.imageBatch]).toEqual([true, p.batch, p.batch]);
       // another thread count is another measurement
-      expect((await probeImageBatch(rt, file, probeKey(rt, pack.manifest.files['image.onnx']!.sha256, 1))).cached).toBe(false);
+      expect((await probeImageBatch(rt, file, probeKey(rt, pack.manifest.files['image.onnx']!.sha256, 1), () => 0)).cached).toBe(false);
       expect(Object.keys(JSON.parse(fs.readFileSync(file, 'utf8')) as object)).toHaveLength(2);
+      // measured with the cores oversubscribed: reused while they still are, measured again when quiet
+      const busy = () => os.availableParallelism() + 8;
+      const k3 = probeKey(rt, 'another-graph', 2);
+      expect((await probeImageBatch(rt, file, k3, busy)).load).toBe(busy());
+      expect((await probeImageBatch(rt, file, k3, busy)).cached).toBe(true);
+      expect((await probeImageBatch(rt, file, k3, () => 0)).cached).toBe(false);
     } finally {
       await rt.close();
     }
