@@ -2,7 +2,8 @@
 // camera), a decompression-bomb guard checked from the header before any pixel is decoded, and a
 // source sharp can read for the thumbnail and the model input. HEIC/HEIF with HEVC inside is
 // decoded by heic-decode (libheif compiled to wasm): the prebuilt libvips in sharp has no HEVC.
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
+import { loadSharp } from './sharp-lazy.js';
 import { parseExif } from './exif.js';
 import { decodeHeicRgb } from './heic.js';
 import type { PhotoMeta } from '../store/photos.js';
@@ -41,6 +42,7 @@ export interface ImageHeader {
 export async function inspectImage(buf: Buffer): Promise<ImageHeader> {
   if (buf.length === 0) throw new DecodeError('empty file (0 bytes)');
   let md: Metadata;
+  const sharp = await loadSharp();
   try {
     md = await sharp(buf, { limitInputPixels: false }).metadata();
   } catch (err) {
@@ -80,6 +82,7 @@ export async function openImage(buf: Buffer): Promise<OpenedImage> {
   } else {
     // Decode fully once now so a truncated or corrupt file fails here with its reason, before
     // the batch reaches the model (sharp's default failOn 'warning' rejects premature JPEG ends).
+    const sharp = await loadSharp();
     try {
       await sharp(buf, { limitInputPixels: MAX_PIXELS }).resize(16, 16, { fit: 'fill' }).raw().toBuffer();
     } catch (err) {
@@ -100,6 +103,7 @@ export async function decodeHeic(buf: Buffer): Promise<{ width: number; height: 
 
 async function heicToPng(buf: Buffer): Promise<Buffer> {
   const img = await decodeHeic(buf);
+  const sharp = await loadSharp();
   // Lossless PNG (no compression: speed) so the rest of the pipeline treats it like any file.
   return sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw: { width: img.width, height: img.height, channels: 3 } })
     .png({ compressionLevel: 0 })

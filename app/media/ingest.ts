@@ -4,7 +4,8 @@
 // a 12-MP JPEG three times (corrupt-file check, thumbnail, model input). A large JPEG is decoded once at
 // reduced size (shrink-on-load, see reducedDecodeSide). The model input is computed by the same
 // functions preprocessImage uses on the same pixels, so a query on the file gives the same tensor.
-import sharp, { type OutputInfo } from 'sharp';
+import type { OutputInfo } from 'sharp';
+import { loadSharp } from './sharp-lazy.js';
 import type { PhotoMeta } from '../store/photos.js';
 import { DecodeError, decodeHeic, inspectImage, MAX_PIXELS, reason } from './decode.js';
 import { modelInputWithPreview, reducedDecodeSide, rgbToModelInput, shrinkOnLoadPixels, type PreprocessSpec, type RgbImage } from './preprocess.js';
@@ -58,6 +59,7 @@ async function decodeAndDerive(buf: Buffer, format: string, meta: PhotoMeta, spe
 
 async function decodeRaw(buf: Buffer, format: string, side: number | null): Promise<RawPixels> {
   let out: { data: Buffer; info: OutputInfo };
+  const sharp = await loadSharp();
   try {
     // Same chain as decodeRgb (rotate, optional shrink-on-load reduction, sRGB) but with sharp's default
     // failOn 'warning', so a truncated or corrupt file fails here with its reason, as openImage's check

@@ -8,7 +8,7 @@
 // matches it: sharp/libvips shrink with box filters and their own kernels): a separable triangle
 // kernel with half-pixel centres, widened by 1/scale when downsampling, weights renormalised per output,
 // no edge clamping, unchanged dimensions skipped. Images are decoded by sharp with EXIF rotation first.
-import sharp from 'sharp';
+import { loadSharp } from './sharp-lazy.js';
 
 export interface PreprocessSpec {
   size: number;
@@ -202,6 +202,7 @@ export const STREAM_ABOVE_PIXELS = 24_000_000;
 /** Decodes (EXIF-rotated) RGB pixels with sharp; with maxSide, reduced to fit inside it (JPEG: shrink-on-load). */
 export async function decodeRgb(input: string | Buffer, maxSide?: number): Promise<RgbImage> {
   // sequentialRead: libvips reads the file top to bottom once, so a reduction streams through it
+  const sharp = await loadSharp();
   let img = sharp(input, { failOn: 'error', sequentialRead: true }).rotate();
   if (maxSide) img = img.resize({ width: maxSide, height: maxSide, fit: 'inside', kernel: 'linear', fastShrinkOnLoad: true });
   const { data, info } = await img.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
@@ -216,6 +217,7 @@ function maxOf(data: Uint8Array): number {
 }
 
 async function reduce(rgb: RgbImage, maxSide: number): Promise<RgbImage> {
+  const sharp = await loadSharp();
   const { data, info } = await sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } })
     .resize({ width: maxSide, height: maxSide, fit: 'inside', kernel: 'linear' }).raw().toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
@@ -233,6 +235,7 @@ function centreSquare(rgb: RgbImage): RgbImage {
 }
 
 export async function preprocessImage(input: string | Buffer, spec: PreprocessSpec, opts: DecodeOptions = {}): Promise<Float32Array> {
+  const sharp = await loadSharp();
   const md = await sharp(input, { limitInputPixels: false }).metadata();
   const side = reducedDecodeSide(md.format === 'jpeg' ? 'jpeg' : String(md.format), md.autoOrient ?? { width: md.width ?? 0, height: md.height ?? 0 }, spec, opts);
   if (side !== null) return rgbToModelInput(await decodeRgb(input, side), spec);

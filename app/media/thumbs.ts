@@ -3,7 +3,8 @@
 // renamed, so a crash never leaves a half-written thumbnail that looks valid.
 import fs from 'node:fs';
 import path from 'node:path';
-import sharp, { type Sharp } from 'sharp';
+import type { Sharp } from 'sharp';
+import { loadSharp } from './sharp-lazy.js';
 import { MAX_PIXELS } from './decode.js';
 
 export const THUMB_SIZE = 320;
@@ -16,6 +17,7 @@ export function thumbPath(dataDir: string, hash: string): string {
 export async function writeThumb(dataDir: string, hash: string, source: Buffer, autoOrient: boolean): Promise<string> {
   const out = thumbPath(dataDir, hash);
   if (fs.existsSync(out)) return out;
+  const sharp = await loadSharp();
   let img = sharp(source, { limitInputPixels: MAX_PIXELS });
   if (autoOrient) img = img.rotate();
   return saveThumb(dataDir, hash, await encodeThumb(img));
@@ -23,6 +25,7 @@ export async function writeThumb(dataDir: string, hash: string, source: Buffer, 
 
 /** A thumbnail from already-decoded (upright) pixels: the index pass decodes each photo once. */
 export async function thumbFromPixels(data: Buffer, raw: { width: number; height: number; channels: 3 | 4 }): Promise<Buffer> {
+  const sharp = await loadSharp();
   return encodeThumb(sharp(data, { raw: { width: raw.width, height: raw.height, channels: raw.channels } }));
 }
 
