@@ -41,13 +41,13 @@ class ClipStage:
     weight_decay: float = 0.05
     warmup_steps: int = 50
     attribute_loss: float = 1.0
-    shape_weight: float = 1.0   # weight of the shape head among the attribute heads (the hardest attribute)
-    flip: bool = False          # mirror half the pictures left-right (no attribute changes under a mirror)
+    shape_weight: float = 4.0   # weight of the shape head among the attribute heads (the hardest attribute)
+    flip: bool = True           # mirror half the pictures left-right (no attribute changes under a mirror)
 
 
 @dataclass
 class MagicLensStage:
-    max_epochs: int = 40
+    max_epochs: int = 12        # with label pairs an epoch is ~4x longer; validation peaks at 9-12
     batch: int = 128
     lr_new: float = 1e-3        # fusion head + pooler (new parameters)
     lr_reused: float = 5e-4     # CLIP towers (reused parameters)
@@ -58,8 +58,8 @@ class MagicLensStage:
     warmup_steps: int = 50
     train_image_tower: bool = False
     caption_loss: float = 1.0
-    label_pairs: int = 0        # > 0: add up to this many cross-page label pairs per picture (pairs.py)
-    hard_negatives: int = 0     # > 0: per query, this many one-attribute-away pictures as extra negatives
+    label_pairs: int = 2        # > 0: add up to this many cross-page label pairs per picture (pairs.py)
+    hard_negatives: int = 1     # > 0: per query, this many one-attribute-away pictures as extra negatives
 
 
 def _schedule(opt, base_lrs, step, total, warmup):
