@@ -14,6 +14,7 @@ import sharp from 'sharp';
 import { loadPack } from '../app/model/pack.js';
 import { MagicLensRuntime } from '../app/model/runtime.js';
 import { sharedDir } from '../app/paths.js';
+import { withMemoryTunables } from '../app/process-env.js';
 import { normalizeRows } from './eval/rank.js';
 import { coldstartBench } from './coldstart.js';
 import { printMirror, runKnnBench, printKnn, runMirrorBench, type VariantResult } from './knn.js';
@@ -33,7 +34,7 @@ const results: Record<string, unknown> = { quick };
 const started = nowMs();
 
 function child(cmd: string, childArgs: string[], timeoutMs = 15 * 60_000): Record<string, unknown> {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, 'service-child.ts'), cmd, ...childArgs], { cwd: ROOT, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, 'service-child.ts'), cmd, ...childArgs], { cwd: ROOT, env: withMemoryTunables(process.env), encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 }); // as the app starts its service (app/process-env.ts)
   if (r.status !== 0) throw new Error(`service-child ${cmd} failed (${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').slice(-5).join(' | ')}`);
   const last = r.stdout.trim().split('\n').pop() ?? '{}';
   return JSON.parse(last) as Record<string, unknown>;
