@@ -67,20 +67,10 @@ export function resizeBilinearAA(src: Float32Array, h: number, w: number, c: num
   let cur = src;
   let curH = h;
   if (outH !== h) {
-    const aw = axisWeights(h, outH);
-    const out = new Float32Array(outH * w * c);
-    const rowLen = w * c;
-    for (let o = 0; o < outH; o++) {
-      const base = o * rowLen;
-      const s = aw.start[o]!, n = aw.count[o]!, wo = o * aw.taps;
-      for (let j = 0; j < n; j++) {
-        const wt = aw.weights[wo + j]!;
-        if (wt === 0) continue;
-        const srcBase = (s + j) * rowLen;
-        for (let k = 0; k < rowLen; k++) out[base + k]! += wt * cur[srcBase + k]!;
-      }
-    }
-    cur = out;
+    const from = cur;
+    cur = rowPass(h, w * c, outH, (out, base, srcBase, wt, rowLen) => {
+      for (let k = 0; k < rowLen; k++) out[base + k]! += wt * from[srcBase + k]!;
+    });
     curH = outH;
   }
   if (outW !== w) {
@@ -139,21 +129,28 @@ export function processImg224(rgb: RgbImage, maxValue?: number): Float32Array {
   return resizeBilinearAA(rows, PROCESS_IMG_SIZE, rgb.width, 3, PROCESS_IMG_SIZE, PROCESS_IMG_SIZE);
 }
 
-/** resizeBilinearAA's row pass (same weights, same float32 accumulation order) over bytes mapped by lut. */
-function resizeRowsFromBytes(data: Uint8Array, lut: Float32Array, h: number, rowLen: number, outH: number): Float32Array {
+/**
+ * The row pass of the resize: for each output row, the weighted source rows added in order into a float32
+ * row (`add` does one source row; the weights and the accumulation order are jax's).
+ */
+function rowPass(h: number, rowLen: number, outH: number, add: (out: Float32Array, base: number, srcBase: number, wt: number, rowLen: number) => void): Float32Array {
   const aw = axisWeights(h, outH);
   const out = new Float32Array(outH * rowLen);
   for (let o = 0; o < outH; o++) {
-    const base = o * rowLen;
     const s = aw.start[o]!, n = aw.count[o]!, wo = o * aw.taps;
     for (let j = 0; j < n; j++) {
       const wt = aw.weights[wo + j]!;
-      if (wt === 0) continue;
-      const srcBase = (s + j) * rowLen;
-      for (let k = 0; k < rowLen; k++) out[base + k]! += wt * lut[data[srcBase + k]!]!;
+      if (wt !== 0) add(out, o * rowLen, (s + j) * rowLen, wt, rowLen);
     }
   }
   return out;
+}
+
+/** resizeBilinearAA's row pass over bytes mapped by lut (bit for bit the pass over the mapped floats). */
+function resizeRowsFromBytes(data: Uint8Array, lut: Float32Array, h: number, rowLen: number, outH: number): Float32Array {
+  return rowPass(h, rowLen, outH, (out, base, srcBase, wt, len) => {
+    for (let k = 0; k < len; k++) out[base + k]! += wt * lut[data[srcBase + k]!]!;
+  });
 }
 
 /** [S,S,3] normalised model input (NHWC without the batch dim). */

@@ -6,12 +6,12 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../app/server.js';
 import type { EngineService } from '../../app/service.js';
 import { backupLibrary, libraryFile } from '../../app/store/backup.js';
+import { damageTables } from '../helpers/damage.js';
 import { SKIP_NO_SHARED, tinyService } from '../helpers/engine.js';
 import { goldenDir } from '../helpers/tiny-pack.js';
 import { ARTIFACTS, axeViolations, buildRenderer, CHROMIUM, CHROMIUM_ARGS, chromiumMissing, startRig, type Rig } from './harness.js';
@@ -21,18 +21,6 @@ const skip = chromiumMissing() ?? (goldenDir() ? null : SKIP_NO_SHARED);
 const N = 8;
 const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-/** Overwrites every page of the CLIP vector tables (b-tree and overflow) with junk; returns how many. */
-function damageVectors(file: string): number {
-  const db = new Database(file);
-  db.pragma('wal_checkpoint(TRUNCATE)');
-  const pages = (db.prepare(`SELECT pageno FROM dbstat WHERE name LIKE 'vec\\_clip\\_%' ESCAPE '\\'`).all() as { pageno: number }[]).map((r) => r.pageno);
-  const size = db.pragma('page_size', { simple: true }) as number;
-  db.close();
-  const fd = fs.openSync(file, 'r+');
-  for (const p of pages) fs.writeSync(fd, Buffer.alloc(size, 0xa5), 0, size, (p - 1) * size);
-  fs.closeSync(fd);
-  return pages.length;
-}
 
 describe.skipIf(skip !== null)('repair library from the UI', () => {
   let rig: Rig;
@@ -69,7 +57,7 @@ describe.skipIf(skip !== null)('repair library from the UI', () => {
     await rig.context.close();
     await rig.server.close();
     await rig.service.close();
-    const damaged = damageVectors(libraryFile(rig.service.dataDir));
+    const damaged = damageTables(libraryFile(rig.service.dataDir), 'vec\\_clip\\_%');
     expect(damaged).toBeGreaterThan(0);
     service = (await tinyService(rig.root, { watch: false, threads: 1 }))!;
     server = await startServer({ service, staticDir: await buildRenderer() });

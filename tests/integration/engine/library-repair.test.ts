@@ -6,19 +6,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { listBackups } from '../../../app/store/backup.js';
 import { createService } from '../../../app/service.js';
+import { damageTables } from '../../helpers/damage.js';
 import { emptyBundledDir, sleep, tempDir, tinyService, waitFor, writePhoto } from '../../helpers/engine.js';
 
-/** Overwrites every page of every vector table (b-tree and overflow) with junk, as a bad disk would. */
-function damageAllVectors(file: string): number {
-  const db = new Database(file, { readonly: true });
-  const pages = (db.prepare(`SELECT pageno FROM dbstat WHERE name LIKE 'vec\\_%' ESCAPE '\\'`).all() as { pageno: number }[]).map((r) => r.pageno);
-  const size = db.pragma('page_size', { simple: true }) as number;
-  db.close();
-  const fd = fs.openSync(file, 'r+');
-  for (const p of pages) fs.writeSync(fd, Buffer.alloc(size, 0xa5), 0, size, (p - 1) * size);
-  fs.closeSync(fd);
-  return pages.length;
-}
+
 
 const root = tempDir('ml-repair-live-');
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -69,7 +60,7 @@ describe('library.repair on a running service', () => {
     await first.whenIdle();
     await waitFor(() => listBackups(first.dataDir).length > 0, 20_000, 'a backup after the indexing run');
     await first.close();
-    expect(damageAllVectors(path.join(sub, 'data', 'library.db'))).toBeGreaterThan(0);
+    expect(damageTables(path.join(sub, 'data', 'library.db'), 'vec\\_%')).toBeGreaterThan(0);
 
     const svc = (await tinyService(sub))!; // used to throw "database disk image is malformed" here
     try {
