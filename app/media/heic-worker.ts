@@ -5,18 +5,9 @@
 // dropped, orientation applied by libheif), transferred without a copy.
 import { parentPort } from 'node:worker_threads';
 import decode from 'heic-decode';
+import { rgbaToRgb } from './rgb.js';
 
 const port = parentPort!;
-
-function rgbaToRgb(rgba: Uint8ClampedArray, n: number): Uint8Array {
-  const out = new Uint8Array(n * 3);
-  for (let i = 0, j = 0; i < n * 4; i += 4, j += 3) {
-    out[j] = rgba[i]!;
-    out[j + 1] = rgba[i + 1]!;
-    out[j + 2] = rgba[i + 2]!;
-  }
-  return out;
-}
 
 port.on('message', (m: { id: number; buf: Uint8Array }) => {
   void (async () => {

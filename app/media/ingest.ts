@@ -5,6 +5,7 @@
 // reduced size (shrink-on-load, see reducedDecodeSide). The model input is computed by the same
 // functions preprocessImage uses on the same pixels, so a query on the file gives the same tensor.
 import type { OutputInfo } from 'sharp';
+import { rgbaToRgb } from './rgb.js';
 import { loadSharp } from './sharp-lazy.js';
 import type { PhotoMeta } from '../store/photos.js';
 import { DecodeError, decodeHeic, inspectImage, MAX_PIXELS, reason } from './decode.js';
@@ -84,18 +85,7 @@ async function heicPixels(buf: Buffer): Promise<RawPixels> {
   return { data: Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), width: img.width, height: img.height, channels: 3 };
 }
 
-function toRaw3(rgba: Buffer, width: number, height: number): RawPixels {
-  const n = width * height;
-  const out = Buffer.allocUnsafe(n * 3);
-  for (let i = 0, j = 0; i < n * 4; i += 4, j += 3) {
-    out[j] = rgba[i]!;
-    out[j + 1] = rgba[i + 1]!;
-    out[j + 2] = rgba[i + 2]!;
-  }
-  return { data: out, width, height, channels: 3 };
-}
-
 function toRgb(raw: RawPixels): RgbImage {
-  const r = raw.channels === 4 ? toRaw3(raw.data, raw.width, raw.height) : raw;
-  return { data: new Uint8Array(r.data.buffer, r.data.byteOffset, r.data.length), width: r.width, height: r.height, channels: 3 };
+  const data = raw.channels === 4 ? rgbaToRgb(raw.data, raw.width * raw.height) : new Uint8Array(raw.data.buffer, raw.data.byteOffset, raw.data.length);
+  return { data, width: raw.width, height: raw.height, channels: 3 };
 }
