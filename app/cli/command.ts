@@ -104,3 +104,13 @@ export function photoRef(p: string): { id: number } | { path: string } {
   if (/^\d+$/.test(p) && !fs.existsSync(p)) return { id: Number(p) };
   return { path: path.resolve(p) };
 }
+
+/**
+ * A damaged library file fails the command (exit 1) with what to do, even when indexing itself ran:
+ * searches on it would fail. The integrity check ran in the background while indexing.
+ */
+export function libraryVerdict(ctx: CliContext, h: { state: string; errors: string[] }): number {
+  if (h.state !== 'damaged') return 0;
+  ctx.io.err.write(`magiclens: the library file is damaged (${h.errors[0] ?? 'integrity check failed'}); searches will fail until it is repaired: run \`magiclens doctor\`\n`);
+  return 1;
+}

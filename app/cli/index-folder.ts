@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Result } from '../api/contract.js';
 import type { EngineService } from '../service.js';
-import { call, parseOptions, UsageError, type CliContext, type Command } from './command.js';
+import { call, libraryVerdict, parseOptions, UsageError, type CliContext, type Command } from './command.js';
 
 function fmtDuration(s: number): string {
   if (!Number.isFinite(s)) return '?';
@@ -67,16 +67,6 @@ function printSummary(ctx: CliContext, summary: IndexSummary): void {
     if (summary.errors > 0) out.write(`see the reasons with: magiclens errors\n`);
     if (summary.pending > 0) out.write(`(pending photos need a model pack: magiclens model list)\n`);
   });
-}
-
-/**
- * A damaged library file fails the command (exit 1) with what to do, even when indexing itself ran:
- * searches on it would fail. The integrity check ran in the background while indexing.
- */
-export function libraryVerdict(ctx: CliContext, h: { state: string; errors: string[] }): number {
-  if (h.state !== 'damaged') return 0;
-  ctx.io.err.write(`magiclens: the library file is damaged (${h.errors[0] ?? 'integrity check failed'}); searches will fail until it is repaired: run \`magiclens doctor\`\n`);
-  return 1;
 }
 
 export const indexCommand: Command = {

@@ -1,6 +1,5 @@
 // `magiclens status`: library, model and indexing state.
-import { call, parseOptions, type Command } from './command.js';
-import { libraryVerdict } from './index-folder.js';
+import { call, libraryVerdict, parseOptions, type Command } from './command.js';
 
 export const statusCommand: Command = {
   name: 'status',
