@@ -41,6 +41,22 @@ export interface Rig {
   close(): Promise<void>;
 }
 
+/**
+ * Screenshots of the page as it is, in both colour schemes at 1400×900 and 1000×700, named
+ * `<name>-<scheme>-<width>`; then the viewport `after` (the size the test goes on with).
+ */
+export async function shotsEverySize(page: Page, shot: (name: string) => Promise<unknown>, name: string, o: { schemes?: readonly ('light' | 'dark')[]; settleMs?: number; after?: { width: number; height: number } } = {}): Promise<void> {
+  for (const scheme of o.schemes ?? (['light', 'dark'] as const)) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const [w, h] of [[1400, 900], [1000, 700]] as const) {
+      await page.setViewportSize({ width: w, height: h });
+      await page.waitForTimeout(o.settleMs ?? 150);
+      await shot(`${name}-${scheme}-${w}`);
+    }
+  }
+  await page.setViewportSize(o.after ?? { width: 1360, height: 860 });
+}
+
 export async function startRig(name: string): Promise<Rig | null> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), `ml-e2e-${name}-`));
   const service = await tinyService(root, { watch: true, threads: 2, stabilityMs: 150, graceMs: 300 });

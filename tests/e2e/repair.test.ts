@@ -14,7 +14,7 @@ import { backupLibrary, libraryFile } from '../../app/store/backup.js';
 import { damageTables } from '../helpers/damage.js';
 import { SKIP_NO_SHARED, tinyService } from '../helpers/engine.js';
 import { goldenDir } from '../helpers/tiny-pack.js';
-import { ARTIFACTS, axeViolations, buildRenderer, CHROMIUM, CHROMIUM_ARGS, chromiumMissing, startRig, type Rig } from './harness.js';
+import { ARTIFACTS, axeViolations, buildRenderer, CHROMIUM, CHROMIUM_ARGS, chromiumMissing, shotsEverySize, startRig, type Rig } from './harness.js';
 import { writeScene } from './photos.js';
 
 const skip = chromiumMissing() ?? (goldenDir() ? null : SKIP_NO_SHARED);
@@ -31,16 +31,8 @@ describe.skipIf(skip !== null)('repair library from the UI', () => {
   const errors: string[] = [];
   const shot = (n: string) => page.screenshot({ path: path.join(ARTIFACTS, `repair-${n}.png`) });
   async function shots(name: string) {
-    for (const scheme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme: scheme });
-      for (const [w, h] of [[1400, 900], [1000, 700]] as const) {
-        await page.setViewportSize({ width: w, height: h });
-        await page.waitForTimeout(150);
-        await shot(`${name}-${scheme}-${w}`);
-      }
-    }
+    await shotsEverySize(page, shot, name);
     await page.emulateMedia({ colorScheme: 'light' });
-    await page.setViewportSize({ width: 1360, height: 860 });
     await page.waitForTimeout(400); // colour transitions settle before axe measures contrast
   }
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SKIP_NO_SHARED } from '../helpers/engine.js';
 import { goldenDir } from '../helpers/tiny-pack.js';
-import { chromiumMissing, startRig, type Rig } from './harness.js';
+import { chromiumMissing, shotsEverySize, startRig, type Rig } from './harness.js';
 import { writeScene } from './photos.js';
 
 const skip = chromiumMissing() ?? (goldenDir() ? null : SKIP_NO_SHARED);
@@ -23,17 +23,7 @@ describe.skipIf(skip !== null)('selection, bulk actions and albums', () => {
   const tile = (i: number) => rig.page.locator(`.tile[data-index="${i}"]`);
   const count = () => rig.page.getByTestId('selection-count').textContent();
   const nameAt = async (i: number) => (await tile(i).getAttribute('data-name'))!;
-  async function shots(name: string) {
-    for (const scheme of ['light', 'dark'] as const) {
-      await rig.page.emulateMedia({ colorScheme: scheme });
-      for (const [w, h] of [[1400, 900], [1000, 700]] as const) {
-        await rig.page.setViewportSize({ width: w, height: h });
-        await rig.page.waitForTimeout(150);
-        await rig.shot(`${name}-${scheme}-${w}`);
-      }
-    }
-    await rig.page.setViewportSize({ width: 1360, height: 860 });
-  }
+  const shots = (name: string) => shotsEverySize(rig.page, rig.shot, name);
 
   beforeAll(async () => {
     rig = (await startRig('selection'))!;

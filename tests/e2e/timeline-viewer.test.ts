@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SKIP_NO_SHARED } from '../helpers/engine.js';
 import { goldenDir } from '../helpers/tiny-pack.js';
-import { chromiumMissing, startRig, type Rig } from './harness.js';
+import { chromiumMissing, shotsEverySize, startRig, type Rig } from './harness.js';
 import { writeScene } from './photos.js';
 
 const skip = chromiumMissing() ?? (goldenDir() ? null : SKIP_NO_SHARED);
@@ -24,17 +24,8 @@ const DATED = [
 describe.skipIf(skip !== null)('timeline and viewer', () => {
   let rig: Rig;
   const today = new Date().toISOString().slice(0, 10);
-  async function shots(name: string, schemes: readonly ('light' | 'dark')[] = ['light', 'dark']) {
-    for (const scheme of schemes) {
-      await rig.page.emulateMedia({ colorScheme: scheme });
-      for (const [w, h] of [[1400, 900], [1000, 700]] as const) {
-        await rig.page.setViewportSize({ width: w, height: h });
-        await rig.page.waitForTimeout(200);
-        await rig.shot(`${name}-${scheme}-${w}`);
-      }
-    }
-    await rig.page.setViewportSize({ width: 1000, height: 700 });
-  }
+  const shots = (name: string, schemes: readonly ('light' | 'dark')[] = ['light', 'dark']) =>
+    shotsEverySize(rig.page, rig.shot, name, { schemes, settleMs: 200, after: { width: 1000, height: 700 } });
 
   beforeAll(async () => {
     rig = (await startRig('timeline'))!;
