@@ -19,17 +19,33 @@ export function probeKey(rt: MagicLensRuntime, graphSha: string, threads: number
   return [os.cpus()[0]?.model ?? 'cpu', os.availableParallelism(), rt.provider, rt.imagePrecision, graphSha.slice(0, 16), threads].join('|');
 }
 
-function readCache(file: string): Record<string, BatchProbe> {
+/** A probe cache file (key → answer); a missing or unreadable one is empty. */
+function readCache<T>(file: string): Record<string, T> {
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, BatchProbe>;
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, T>;
   } catch {
     return {};
   }
 }
 
+/** Adds one answer to a probe cache file (temp name + rename); an unwritable data folder only means probing again next time. */
+function remember<T>(file: string, key: string, entry: T): void {
+  try {
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify({ ...readCache<T>(file), [key]: entry }, null, 1) + '\n');
+    fs.renameSync(`${file}.tmp`, file);
+  } catch {
+    /* probed again next time */
+  }
+}
+
+/** The candidate with the fewest milliseconds per image. */
+function fastest(msPerImage: Record<string, number>): number {
+  return Number(Object.entries(msPerImage).sort((a, b) => a[1] - b[1])[0]![0]);
+}
+
 /** Sets rt.imageBatch to the cached or freshly measured best batch and returns the probe. */
 export async function probeImageBatch(rt: MagicLensRuntime, file: string, key: string, loadAvg: () => number = () => os.loadavg()[0] ?? 0): Promise<BatchProbe & { cached: boolean }> {
-  const cache = readCache(file);
+  const cache = readCache<BatchProbe>(file);
   const hit = cache[key];
   // like the thread count: an answer from an oversubscribed moment is measured again at a quiet open
   if (hit && BATCH_CANDIDATES.includes(hit.batch as 1 | 4 | 8) && reusable(hit, loadAvg())) {
@@ -46,15 +62,10 @@ export async function probeImageBatch(rt: MagicLensRuntime, file: string, key: s
     await rt.embedImages(px, IMAGES);
     msPerImage[b] = (performance.now() - t) / IMAGES;
   }
-  const batch = Number(Object.entries(msPerImage).sort((a, b) => a[1] - b[1])[0]![0]);
+  const batch = fastest(msPerImage);
   rt.imageBatch = batch;
   const probe: BatchProbe = { batch, msPerImage, at: new Date().toISOString(), load: loadAvg() };
-  try {
-    fs.writeFileSync(`${file}.tmp`, JSON.stringify({ ...readCache(file), [key]: probe }, null, 1) + '\n');
-    fs.renameSync(`${file}.tmp`, file);
-  } catch {
-    /* an unwritable data folder only means probing again next time */
-  }
+  remember(file, key, probe);
   return { ...probe, cached: false };
 }
 
@@ -92,7 +103,7 @@ export function threadProbeKey(provider: string, precision: string, graphSha: st
  * run, and closed.
  */
 export async function probeImageThreads(open: (threads: number) => Promise<MagicLensRuntime>, file: string, key: string, max: number, loadAvg: () => number = () => os.loadavg()[0] ?? 0): Promise<ThreadProbe & { cached: boolean }> {
-  const cache = readThreads(file);
+  const cache = readCache<ThreadProbe>(file);
   const hit = cache[key];
   if (hit && threadCandidates(max).includes(hit.threads) && reusable(hit, loadAvg())) return { ...hit, cached: true };
   const msPerImage: Record<string, number> = {};
@@ -110,21 +121,9 @@ export async function probeImageThreads(open: (threads: number) => Promise<Magic
       await rt.close();
     }
   }
-  const threads = Number(Object.entries(msPerImage).sort((a, b) => a[1] - b[1])[0]![0]);
+  const threads = fastest(msPerImage);
   const probe: ThreadProbe = { threads, msPerImage, at: new Date().toISOString(), load: loadAvg() };
-  try {
-    fs.writeFileSync(`${file}.tmp`, JSON.stringify({ ...readThreads(file), [key]: probe }, null, 1) + '\n');
-    fs.renameSync(`${file}.tmp`, file);
-  } catch {
-    /* an unwritable data folder only means probing again next time */
-  }
+  remember(file, key, probe);
   return { ...probe, cached: false };
 }
 
-function readThreads(file: string): Record<string, ThreadProbe> {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, ThreadProbe>;
-  } catch {
-    return {};
-  }
-}
