@@ -41,7 +41,7 @@ export async function ingestImage(buf: Buffer, spec: PreprocessSpec, opts: { thu
 async function decodeAndDerive(buf: Buffer, format: string, meta: PhotoMeta, spec: PreprocessSpec, wantThumb: boolean, side: number | null): Promise<IngestedImage> {
   const raw = format === 'heic' ? await heicPixels(buf) : await decodeRaw(buf, format, side);
   if (side !== null) {
-    // One reduced decode (≥ 896 px on the long side): the model input and the thumbnail both come from it
+    // One reduced decode (≥ 448 px on the long side): the model input and the thumbnail both come from it
     const pixels = rgbToModelInput(toRgb(raw), spec);
     return { meta, pixels, thumb: wantThumb ? await thumbFromPixels(raw.data, raw) : null };
   }

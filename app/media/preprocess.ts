@@ -178,11 +178,11 @@ export function rgbToModelInput(rgb: RgbImage, spec: PreprocessSpec, opts: { max
 
 export interface DecodeOptions {
   /**
-   * Large photos are first reduced by libvips (linear kernel) to at most `prescale`×224 px on the longer
-   * side, then resized exactly. The per-image maximum ('squash') and the centred square ('center-crop')
-   * are still taken from the full-resolution image. Default 4: 3–7× faster on a 12 MP photo than the
-   * exact path, for a change below 2/255 in pixel units (models/README.md has the measurements).
-   * 0 = bit-for-bit the official pipeline.
+   * Photos over `prescale`×224 px on the longer side are reduced before the exact resize: a JPEG by its
+   * DCT scaling (reducedDecodeSide), other photos by libvips (linear kernel) to `prescale`×224 px. For a
+   * photo decoded whole, the per-image maximum ('squash') and the centred square ('center-crop') are still
+   * taken at full resolution. Default 4; the tolerance against the exact path is stated and measured in
+   * app/index/README.md. 0 = bit-for-bit the official pipeline.
    */
   prescale?: number;
 }
@@ -240,25 +240,45 @@ export async function preprocessImage(input: string | Buffer, spec: PreprocessSp
 }
 
 /**
+ * A JPEG decodes at the coarsest DCT scale (1/2, 1/4 or 1/8) that still leaves this many times the
+ * model path's 224 px on its long side: 1/8 for a 12-MP photo (500×375). libjpeg's 1/8 scale keeps only
+ * each 8×8 block's mean (no inverse DCT at all), so the decode is mostly entropy decoding; the exact jax
+ * resize then runs on those pixels, with no libvips resampling in between.
+ */
+export const JPEG_MIN_SIDE_FACTOR = 2;
+
+/**
  * The longer side a photo is decoded to by libvips before the exact resize, or null when it is decoded
  * whole. Two cases:
- * - JPEG shrink-on-load: a JPEG larger than prescale×224 px on its long side (libjpeg's DCT scaling by
- *   1/2, 1/4 or 1/8, then libvips' linear kernel). Decoding a 12-MP JPEG at 1/4 scale skips ~15/16 of
- *   the IDCT work and never holds the 36 MB full-size buffer.
+ * - JPEG shrink-on-load: a JPEG larger than prescale×224 px on its long side decodes at the coarsest
+ *   DCT scale that keeps ≥ JPEG_MIN_SIDE_FACTOR×224 px (the side returned is that scale's size, so
+ *   libvips adds no resampling of its own when the side divides evenly). Entropy decoding costs the same
+ *   at any scale, but at 1/8 the exact resize runs on a quarter of the pixels of the 1/4 decode (8 ms of
+ *   CPU instead of 23–25 for a 12-MP photo, measured), and the 36 MB full-size buffer is never held.
  * - a streamed reduction: any other format (HEIC aside) over STREAM_ABOVE_PIXELS. libvips pulls the file
  *   through its resize a strip at a time, so a 165 KB greyscale PNG of 13000×13000 costs a few MB instead
  *   of 507 MB of RGB (eight of them took the indexer past 2 GB).
  * The price, in both: the 'squash' per-image maximum is taken over the reduced pixels (a highlight
  * smaller than the reduction factor is averaged down; libvips' statistics would need the whole image in
- * memory) and, for JPEG, the reduction kernel is libjpeg's; the figures are in app/index/README.md and
- * tests/unit/media/shrink-on-load.test.ts bounds them. prescale 0 keeps the exact official path.
+ * memory) and the reduction kernel is libjpeg's block mean or libvips'; the figures are in
+ * app/index/README.md and tests/unit/media/shrink-on-load.test.ts bounds them. prescale 0 keeps the exact
+ * official path.
  */
 export function reducedDecodeSide(format: string, dims: { width: number; height: number }, spec: PreprocessSpec, opts: DecodeOptions = {}): number | null {
   const prescale = opts.prescale ?? DEFAULT_PRESCALE;
-  const maxSide = Math.max(PROCESS_IMG_SIZE, spec.size) * prescale;
-  if (prescale <= 0 || Math.max(dims.width, dims.height) <= maxSide) return null;
-  if (format === 'jpeg' || (format !== 'heic' && dims.width * dims.height > STREAM_ABOVE_PIXELS)) return maxSide;
+  const base = Math.max(PROCESS_IMG_SIZE, spec.size);
+  const long = Math.max(dims.width, dims.height);
+  if (prescale <= 0 || long <= base * prescale) return null;
+  if (format === 'jpeg') return Math.floor(long / jpegScale(long, base * JPEG_MIN_SIDE_FACTOR));
+  if (format !== 'heic' && dims.width * dims.height > STREAM_ABOVE_PIXELS) return base * prescale;
   return null;
+}
+
+/** The largest DCT scale divisor (1, 2, 4 or 8) that keeps a long side of at least minSide. */
+function jpegScale(long: number, minSide: number): number {
+  let s = 1;
+  while (s < 8 && long / (s * 2) >= minSide) s *= 2;
+  return s;
 }
 
 /**
@@ -266,8 +286,7 @@ export function reducedDecodeSide(format: string, dims: { width: number; height:
  * streamed reduction (which holds its output and a few strips) an over-estimate, which is safe.
  */
 export function shrinkOnLoadPixels(dims: { width: number; height: number }, maxSide: number): number {
-  let s = 1;
-  while (s < 8 && Math.max(dims.width, dims.height) / (s * 2) >= maxSide) s *= 2;
+  const s = jpegScale(Math.max(dims.width, dims.height), maxSide);
   return Math.ceil(dims.width / s) * Math.ceil(dims.height / s);
 }
 

@@ -1,8 +1,9 @@
 // JPEG shrink-on-load in the index pass (app/media/preprocess.ts reducedDecodeSide, app/media/ingest.ts):
-// a 12-MP JPEG is decoded at 1/4 scale, and the model input stays within a stated tolerance of the exact
-// official pipeline (full-resolution decode). Measured on 6 photo-like 12-MP JPEGs: input max-abs
-// 0.0040–0.0047 with the tiny golden pack (32-px input) and 0.010–0.036 with the base-shape pack (224-px),
-// embedding cosine ≥ 0.99999998 on both; the bounds below sit at about twice the measured max-abs.
+// a 12-MP JPEG is decoded at 1/8 scale (500×375), and the model input stays within a stated tolerance of
+// the exact official pipeline (full-resolution decode). Measured on 6 photo-like 12-MP JPEGs: input max-abs
+// 0.0050–0.0095 with the tiny golden pack (32-px input), 0.14–0.18 with the base-shape pack (224-px) and
+// 0.014–0.030 with the demo pack (64-px); embedding cosine ≥ 0.99999999, ≥ 0.999999 and ≥ 0.99998. The
+// bounds below sit at about twice the measured max-abs.
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -22,12 +23,16 @@ const fashion = path.join(sharedDir(), 'datasets', 'fashion', 'images');
 
 describe('JPEG shrink-on-load for the model input and the thumbnail', () => {
   it('decodes only large JPEGs reduced, and charges the decode budget the reduced size', () => {
-    expect(reducedDecodeSide('jpeg', { width: 4000, height: 3000 }, spec(224))).toBe(896);
+    expect(reducedDecodeSide('jpeg', { width: 4000, height: 3000 }, spec(224))).toBe(500);
+    expect(reducedDecodeSide('jpeg', { width: 4032, height: 3024 }, spec(224))).toBe(504);
+    expect(reducedDecodeSide('jpeg', { width: 3000, height: 2000 }, spec(224))).toBe(750); // 1/8 would leave 375 < 448
+    expect(reducedDecodeSide('jpeg', { width: 1300, height: 700 }, spec(224))).toBe(650);
     expect(reducedDecodeSide('jpeg', { width: 800, height: 600 }, spec(224))).toBeNull();
     expect(reducedDecodeSide('png', { width: 4000, height: 3000 }, spec(224))).toBeNull();
     expect(reducedDecodeSide('jpeg', { width: 4000, height: 3000 }, spec(224), { prescale: 0 })).toBeNull();
-    expect(shrinkOnLoadPixels({ width: 4000, height: 3000 }, 896)).toBe(1000 * 750);
-    expect(shrinkOnLoadPixels({ width: 12000, height: 9000 }, 896)).toBe(1500 * 1125);
+    expect(shrinkOnLoadPixels({ width: 4000, height: 3000 }, 500)).toBe(500 * 375);
+    expect(shrinkOnLoadPixels({ width: 4001, height: 3001 }, 500)).toBe(501 * 376);
+    expect(shrinkOnLoadPixels({ width: 12000, height: 9000 }, 1500)).toBe(1500 * 1125);
   });
 
   it.skipIf(!fs.existsSync(fashion))('stays within the stated tolerance of the exact pipeline; index pass and query agree bit for bit', { timeout: 120_000 }, async () => {
@@ -36,7 +41,7 @@ describe('JPEG shrink-on-load for the model input and the thumbnail', () => {
     const pack = await tinyPackDir();
     if (pack) {
       for (const r of await shrinkFidelity(pack, files)) {
-        expect(r.inputMaxAbs, r.name).toBeLessThan(0.01);
+        expect(r.inputMaxAbs, r.name).toBeLessThan(0.02);
         expect(r.cosine, r.name).toBeGreaterThan(0.99999);
       }
     }
