@@ -43,6 +43,7 @@ class ClipStage:
     attribute_loss: float = 1.0
     shape_weight: float = 4.0   # weight of the shape head among the attribute heads (the hardest attribute)
     flip: bool = True           # mirror half the pictures left-right (no attribute changes under a mirror)
+    shift: int = 0              # > 0: translate each picture by up to this many pixels (edges replicated)
 
 
 @dataclass
@@ -91,6 +92,16 @@ def _masked_clip_loss(im, tx, scale, keys):
     return 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels))
 
 
+def _shift(px: torch.Tensor, max_shift: int, gen: torch.Generator) -> torch.Tensor:
+    """Translate each NHWC picture by its own random offset (edge pixels replicated). Objects sit at least
+    a few pixels inside the frame and no attribute depends on position; a shift moves them across the
+    patch grid, so the tower cannot memorise a picture by where its edges fall on patches."""
+    b, s = px.shape[0], px.shape[1]
+    padded = F.pad(px.permute(0, 3, 1, 2), (max_shift,) * 4, mode='replicate').permute(0, 2, 3, 1)
+    off = torch.randint(0, 2 * max_shift + 1, (b, 2), generator=gen).tolist()
+    return torch.stack([padded[i, y:y + s, x:x + s] for i, (y, x) in enumerate(off)])
+
+
 def train_clip(model: MagicLens, tok: Tokenizer, split, pairs: List[tuple], cfg: ClipStage,
                gen: torch.Generator, log: Callable[[str], None] = print) -> torch.nn.ModuleList:
     """Symmetric InfoNCE on (image, caption) + attribute heads shared by both towers. Pictures with the
@@ -121,6 +132,8 @@ def train_clip(model: MagicLens, tok: Tokenizer, split, pairs: List[tuple], cfg:
             px = split.pixels[rows]
             if cfg.flip:  # NHWC: axis 2 is the width
                 px = torch.where(torch.rand(len(rows), 1, 1, 1, generator=gen) < 0.5, px.flip(2), px)
+            if cfg.shift:
+                px = _shift(px, cfg.shift, gen)
             im = normalize(model.encode_image(px))
             tx = normalize(model.encode_text(tok.encode_batch([pairs[i][1] for i in idx])))
             loss = _masked_clip_loss(im, tx, logit_scale.clamp(max=math.log(100)).exp(), split.key_ids[rows])

@@ -182,6 +182,18 @@ class LabelPairsTest(unittest.TestCase):
         self.assertGreater(seen, 0)
 
 
+class AugmentationTest(unittest.TestCase):
+    def test_shift_translates_each_picture_and_replicates_edges(self):
+        from magiclens_torch.train import _shift
+        px = torch.arange(3 * 8 * 8, dtype=torch.float32).reshape(3, 8, 8, 1).expand(3, 8, 8, 3).contiguous()
+        out = _shift(px, 2, torch.Generator().manual_seed(0))
+        self.assertEqual(out.shape, px.shape)
+        for i in range(3):  # every picture is its own translate of the input, clamped at the border
+            found = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+                     if torch.equal(out[i], px[i][(torch.arange(8) + dy).clamp(0, 7)][:, (torch.arange(8) + dx).clamp(0, 7)])]
+            self.assertEqual(len(found), 1)
+
+
 class DeterminismTest(unittest.TestCase):
     def test_training_is_bit_reproducible(self):
         from magiclens_torch.data import caption_pairs
