@@ -93,9 +93,10 @@ def _masked_clip_loss(im, tx, scale, keys):
 
 
 def _shift(px: torch.Tensor, max_shift: int, gen: torch.Generator) -> torch.Tensor:
-    """Translate each NHWC picture by its own random offset (edge pixels replicated). Objects sit at least
-    a few pixels inside the frame and no attribute depends on position; a shift moves them across the
-    patch grid, so the tower cannot memorise a picture by where its edges fall on patches."""
+    """Translate each NHWC picture by its own random offset (edge pixels replicated). No attribute depends
+    on position (an object near the border may lose a sliver, ~1 px from the frame at 64 px, but stays
+    countable); a shift moves edges across the patch grid, so the tower cannot memorise a picture by where
+    its edges fall on patches."""
     b, s = px.shape[0], px.shape[1]
     padded = F.pad(px.permute(0, 3, 1, 2), (max_shift,) * 4, mode='replicate').permute(0, 2, 3, 1)
     off = torch.randint(0, 2 * max_shift + 1, (b, 2), generator=gen).tolist()
