@@ -10,7 +10,6 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import sharp from 'sharp';
 import { loadPack } from '../app/model/pack.js';
 import { MagicLensRuntime } from '../app/model/runtime.js';
 import { sharedDir } from '../app/paths.js';
@@ -19,6 +18,7 @@ import { normalizeRows } from './eval/rank.js';
 import { coldstartBench } from './coldstart.js';
 import { printMirror, runKnnBench, printKnn, runMirrorBench, type VariantResult } from './knn.js';
 import { baseShapePack } from './lib/base-pack.js';
+import { makeBigJpegs } from './lib/big-jpegs.js';
 import { int8VsFp32 } from './lib/int8-bench.js';
 import { measureReadBandwidth } from './lib/vectors.js';
 import { BENCH_DIR, machineInfo, nowMs, parseArgs, printTable, writeResults } from './lib/report.js';
@@ -44,19 +44,6 @@ async function packInfo(): Promise<{ dir: string; packsDir: string; id: string }
   const dir = typeof args.get('pack') === 'string' ? path.resolve(args.get('pack') as string) : await baseShapePack(log);
   const pack = await loadPack(dir, { verifyHashes: false });
   return { dir, packsDir: path.dirname(dir), id: pack.manifest.id };
-}
-
-/** 4000×3000 JPEGs with distinct content (random noise per file: identical files would be deduplicated by hash). */
-async function makeBigJpegs(dir: string, n: number): Promise<void> {
-  fs.mkdirSync(dir, { recursive: true });
-  for (let i = 0; i < n; i++) {
-    const f = path.join(dir, `big-${String(i).padStart(3, '0')}.jpg`);
-    if (fs.existsSync(f)) continue;
-    // Noise at 1000×750 upscaled to 12 MP: photo-like detail and a photo-like file size (~4–5 MB at q90)
-    const small = await sharp({ create: { width: 1000, height: 750, channels: 3, background: { r: 0, g: 0, b: 0 }, noise: { type: 'gaussian', mean: 100 + (i % 60), sigma: 50 } } }).png().toBuffer();
-    await sharp(small).resize(4000, 3000, { kernel: 'cubic' })
-      .jpeg({ quality: 90 }).toFile(f);
-  }
 }
 
 /**
