@@ -33,7 +33,7 @@ CONFIGS = {
     # The golden-vector model (reference/magiclens/tiny_config.json).
     'tiny': Config(32, 32, 8, 48, 2, 2, 16, 2, 2, 49408, 2, 2, 64, 2),
     # Shipped demo model; vocab_size is replaced by the size of the vocabulary it is trained with.
-    'demo': Config(64, 64, 16, 128, 4, 4, 64, 3, 4, 1024, 2, 2, 256, 2),
+    'demo': Config(64, 64, 8, 64, 4, 4, 64, 3, 4, 1024, 2, 2, 256, 2),
 }
 
 

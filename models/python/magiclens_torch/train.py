@@ -43,7 +43,7 @@ class ClipStage:
     attribute_loss: float = 1.0
     shape_weight: float = 4.0   # weight of the shape head among the attribute heads (the hardest attribute)
     flip: bool = True           # mirror half the pictures left-right (no attribute changes under a mirror)
-    shift: int = 0              # > 0: translate each picture by up to this many pixels (edges replicated)
+    shift: int = 4              # > 0: translate each picture by up to this many pixels (edges replicated)
 
 
 @dataclass
