@@ -245,7 +245,7 @@ export async function preprocessImage(input: string | Buffer, spec: PreprocessSp
  * each 8×8 block's mean (no inverse DCT at all), so the decode is mostly entropy decoding; the exact jax
  * resize then runs on those pixels, with no libvips resampling in between.
  */
-export const JPEG_MIN_SIDE_FACTOR = 2;
+const JPEG_MIN_SIDE_FACTOR = 2;
 
 /**
  * The longer side a photo is decoded to by libvips before the exact resize, or null when it is decoded
