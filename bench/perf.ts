@@ -190,6 +190,7 @@ async function main(): Promise<void> {
     const ceilingBest = Math.max(...tower.filter((r) => r.provider === 'cpu').map((r) => r.bestImagesPerSec));
     const rows: (string | number | null)[][] = [];
     const splitRows: (string | number | null)[][] = [];
+    const timeRows: (string | number | null)[][] = [];
     const out: Record<string, unknown> = { ceilingBatch8: ceiling8, ceilingBest };
     const ratios: string[] = [];
     indexedDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ml-bench-lib-'));
@@ -198,12 +199,13 @@ async function main(): Promise<void> {
       // The tower alone right before and after this run: the machine's speed drifts by 10–20 % over
       // minutes here, so a ceiling taken in the tower section, minutes away, moves the ratio by itself
       const before = await adjacentTower(pack.dir);
-      const r = child('index', ['--packs-dir', pack.packsDir, '--pack-id', pack.id, '--folder', folder, '--threads', '2', ...(dataDir ? ['--data', dataDir] : [])]) as { wallMs: number; images: number; inferMs: number; fuseMs: number; txMs: number; peakRssMiB: number; maxRssMiB: number };
+      const r = child('index', ['--packs-dir', pack.packsDir, '--pack-id', pack.id, '--folder', folder, '--threads', '2', ...(dataDir ? ['--data', dataDir] : [])]) as { wallMs: number; images: number; inferMs: number; fuseMs: number; txMs: number; peakRssMiB: number; maxRssMiB: number; timeline: { firstEmbedMs: number; betweenMs: number; afterLastMs: number; batches: number } | null };
       const adjacent = Math.max(before, await adjacentTower(pack.dir));
       const ips = (r.images * 1000) / r.wallMs;
       const inRun = (r.images * 1000) / r.inferMs;
       rows.push([label, r.images, r.wallMs / 1000, ips, ips / ceilingBest, adjacent, ips / adjacent, inRun, ips / inRun, r.peakRssMiB, r.maxRssMiB]);
       ratios.push(`${label.startsWith('fashion') ? '224-px' : '12 MP'} ${(ips / adjacent).toFixed(2)} of the tower beside it (${(ips / ceilingBest).toFixed(2)} of the section's best run, ${(ips / inRun).toFixed(2)} of the tower inside the run)`);
+      if (r.timeline) timeRows.push([label, r.wallMs / 1000, r.timeline.firstEmbedMs / 1000, r.inferMs / 1000, r.timeline.betweenMs / 1000, r.timeline.afterLastMs / 1000, r.timeline.batches]);
       const s = child('split', ['--pack-dir', pack.dir, '--folder', folder, '--n', String(Math.min(20, r.images))]) as { perImageMs: Record<string, number> };
       const p = s.perImageMs;
       const infer = r.inferMs / r.images;
@@ -216,6 +218,8 @@ async function main(): Promise<void> {
     // The bulk lane picks its batch by measurement, so the ceiling is the tower's best run at any batch
     printTable(`Full indexing through the Service (scan → decode → image tower → fusion → store), 2 threads, float32 tower; ceiling = image tower alone, best run of any batch/threads: ${ceilingBest.toFixed(2)} img/s (batch 8: ${ceiling8.toFixed(2)})`,
       ['folder', 'images', 'wall s', 'images/s', 'ratio to section ceiling', 'tower alone beside the run, img/s', 'ratio to it', 'tower+fusion img/s inside the run', 'ratio to it (load-independent)', 'peak RSS MiB (sampled)', 'max RSS MiB (getrusage)'], rows);
+    printTable('Where the indexing wall time went, s (the lane busy = inside image tower + fusion calls; idle before the first batch, between batches, after the last)',
+      ['folder', 'wall', 'before first batch', 'lane busy', 'lane idle between batches', 'after last batch', 'batches'], timeRows);
     printTable('Per-image time split, ms (decode side: the same functions the indexer calls, one image at a time; inference: measured inside the indexing run)',
       ['folder', 'read+hash', 'header+metadata', 'thumbnail write', 'decode once → input + thumbnail', 'image tower + fusion', 'store (2 vec0 rows)', 'sum', 'wall per image'], splitRows);
     process.stdout.write('  note: the indexer decodes the next batch while the current one is in the image tower, so wall per image < sum when decode fits beside inference\n');

@@ -54,7 +54,10 @@ async function index(): Promise<unknown> {
   const fuseMs = Number.NaN;
   const emb = lane.embedder;
   const embed = emb.embed.bind(emb);
-  emb.embed = async (px, n) => { const t = now(); try { return await embed(px, n); } finally { inferMs += now() - t; images += n; } };
+  let t0 = now();
+  // Each embed call's start and end, relative to t0: what the lane waited for between batches
+  const calls: [number, number][] = [];
+  emb.embed = async (px, n) => { const t = now(); try { return await embed(px, n); } finally { inferMs += now() - t; images += n; calls.push([t - t0, now() - t0]); } };
   const workerThread = emb.fallbackReason === null;
   let txMs = 0;
   const tx = svc.db.transaction.bind(svc.db);
@@ -62,7 +65,7 @@ async function index(): Promise<unknown> {
     const wrapped = tx(fn);
     return ((...args: unknown[]) => { const t = now(); try { return wrapped(...args); } finally { txMs += now() - t; } }) as unknown as ReturnType<typeof tx>;
   }) as typeof tx;
-  const t0 = now();
+  t0 = now();
   await svc.handlers['folders.add']({ path: str('folder'), exclude: [] });
   await svc.whenIdle();
   const wall = now() - t0;
@@ -70,7 +73,15 @@ async function index(): Promise<unknown> {
   await svc.close();
   const peakRssMiB = sampler.stop();
   if (!a.has('data')) fs.rmSync(dataDir, { recursive: true, force: true });
-  return { wallMs: wall, images, inferMs, fuseMs, workerThread, txMs, peakRssMiB, maxRssMiB: process.resourceUsage().maxRSS / 1024, status };
+  // Where the wall time went: before the first batch reached the lane (scan + first decode), between
+  // batches (the lane idle, waiting for decode or the commit), after the last one (commit, idle)
+  const timeline = calls.length === 0 ? null : {
+    firstEmbedMs: calls[0]![0],
+    betweenMs: calls.slice(1).reduce((s, c, i) => s + Math.max(0, c[0] - calls[i]![1]), 0),
+    afterLastMs: wall - calls[calls.length - 1]![1],
+    batches: calls.length,
+  };
+  return { wallMs: wall, images, inferMs, fuseMs, workerThread, txMs, peakRssMiB, maxRssMiB: process.resourceUsage().maxRSS / 1024, timeline, status };
 }
 
 async function split(): Promise<unknown> {

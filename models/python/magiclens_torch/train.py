@@ -42,6 +42,7 @@ class ClipStage:
     warmup_steps: int = 50
     attribute_loss: float = 1.0
     shape_weight: float = 4.0   # weight of the shape head among the attribute heads (the hardest attribute)
+    count_weight: float = 1.0   # weight of the count head (the next hardest)
     flip: bool = True           # mirror half the pictures left-right (no attribute changes under a mirror)
     shift: int = 4              # > 0: translate each picture by up to this many pixels (edges replicated)
 
@@ -139,7 +140,7 @@ def train_clip(model: MagicLens, tok: Tokenizer, split, pairs: List[tuple], cfg:
             tx = normalize(model.encode_text(tok.encode_batch([pairs[i][1] for i in idx])))
             loss = _masked_clip_loss(im, tx, logit_scale.clamp(max=math.log(100)).exp(), split.key_ids[rows])
             lab = labels_all[rows]
-            w = [cfg.shape_weight if a == 'shape' else 1.0 for a in ATTRS]
+            w = [cfg.shape_weight if a == 'shape' else cfg.count_weight if a == 'count' else 1.0 for a in ATTRS]
             attr = sum(w[k] * F.cross_entropy(h(10 * e), lab[:, k]) for k, h in enumerate(heads) for e in (im, tx)) / (2 * len(ATTRS))
             opt.zero_grad()
             (loss + cfg.attribute_loss * attr).backward()
