@@ -92,7 +92,7 @@ describe.skipIf(skip !== null)('the demo model in the UI', () => {
         if (i === 0) await page.screenshot({ path: path.join(ARTIFACTS, 'demo-compose.png') });
       }
       // Measured through the UI with the committed pack: 7/8 first, 8/8 in the top 5 (on all 83 gate
-      // queries through the API: R@1 0.892, R@5 1.000; models/README.md "Gates"). The bar (7/8 each) sits
+      // queries through the API: R@1 0.916, R@5 1.000; models/README.md "Gates"). The bar (7/8 each) sits
       // at the measured first-place count and one query under the top-5 count.
       console.log(`demo pack in the UI: the correct picture first for ${hitsAt1}/${tried.length} composed queries, in the top 5 for ${hitsInTop5}/${tried.length}`);
       expect(hitsAt1).toBeGreaterThanOrEqual(tried.length - 1);

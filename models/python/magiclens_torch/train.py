@@ -35,7 +35,7 @@ from .world import ATTRS, _values
 
 @dataclass
 class ClipStage:
-    epochs: int = 12
+    epochs: int = 20
     batch: int = 128
     lr: float = 2e-3
     weight_decay: float = 0.05
