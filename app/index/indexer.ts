@@ -259,16 +259,20 @@ export class Indexer {
 
   private async prepareOne(row: PhotoRow, spec: PreprocessSpec, key: number): Promise<Prepared> {
     let buf: Buffer;
+    let unchanged: boolean;
     try {
       const st = await fs.promises.stat(row.path);
       if (st.size > MAX_FILE_BYTES) return { kind: 'error', row, reason: `file too large (${st.size} bytes)` };
+      unchanged = row.hash !== '' && st.size === row.size && Math.floor(st.mtimeMs) === row.mtime_ms;
       buf = await fs.promises.readFile(row.path, { flag: 'r' });
     } catch (err) {
       // Vanished since the scan (a move in progress): leave it to the library's reconcile.
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'skip', row };
       return { kind: 'error', row, reason: fsReason(err) };
     }
-    const hash = hashBuffer(buf);
+    // Size and mtime as the scan saw them: its hash stands (the rescan's own rule), sparing a second
+    // SHA-256 of every photo (~3 ms of CPU per 12-MP JPEG, beside the image tower).
+    const hash = unchanged && buf.length === row.size ? row.hash : hashBuffer(buf);
     // Same content already embedded under this model (a duplicate file): copy, do not recompute.
     if (hash === row.hash) {
       const twin = this.d.photos.withHash(hash).find((r) => r.id !== row.id && r.status === 'indexed' && this.d.vectors.has(key, r.id));
