@@ -66,9 +66,14 @@ async function index(): Promise<unknown> {
     return ((...args: unknown[]) => { const t = now(); try { return wrapped(...args); } finally { txMs += now() - t; } }) as unknown as ReturnType<typeof tx>;
   }) as typeof tx;
   t0 = now();
+  const cpu0 = process.cpuUsage();
   await svc.handlers['folders.add']({ path: str('folder'), exclude: [] });
   await svc.whenIdle();
   const wall = now() - t0;
+  // every thread of the process (main, libuv pool, the lane's worker and ORT's pool): with the wall
+  // time and the core count it says whether the cores sat idle or did extra work
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   const status = await svc.handlers['status.get']({});
   await svc.close();
   const peakRssMiB = sampler.stop();
@@ -80,6 +85,8 @@ async function index(): Promise<unknown> {
     betweenMs: calls.slice(1).reduce((s, c, i) => s + Math.max(0, c[0] - calls[i]![1]), 0),
     afterLastMs: wall - calls[calls.length - 1]![1],
     batches: calls.length,
+    cpuMs,
+    cores: os.availableParallelism(),
   };
   return { wallMs: wall, images, inferMs, fuseMs, workerThread, txMs, peakRssMiB, maxRssMiB: process.resourceUsage().maxRSS / 1024, timeline, status };
 }

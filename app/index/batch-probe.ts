@@ -20,7 +20,7 @@ export function probeKey(rt: MagicLensRuntime, graphSha: string, threads: number
 }
 
 /** A probe cache file (key → answer); a missing or unreadable one is empty. */
-function readCache<T>(file: string): Record<string, T> {
+export function readCache<T>(file: string): Record<string, T> {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, T>;
   } catch {
@@ -29,7 +29,7 @@ function readCache<T>(file: string): Record<string, T> {
 }
 
 /** Adds one answer to a probe cache file (temp name + rename); an unwritable data folder only means probing again next time. */
-function remember<T>(file: string, key: string, entry: T): void {
+export function remember<T>(file: string, key: string, entry: T): void {
   try {
     fs.writeFileSync(`${file}.tmp`, JSON.stringify({ ...readCache<T>(file), [key]: entry }, null, 1) + '\n');
     fs.renameSync(`${file}.tmp`, file);
@@ -89,7 +89,7 @@ const busy = (load: number) => load > os.availableParallelism();
  * about that moment than about the machine (measured at load 10-12 on 2 cores: 1 thread 1.6 s/img, 2
  * threads 1.9 s/img): it is used until an open at a quiet moment measures again.
  */
-function reusable(p: { load?: number }, loadNow: number): boolean {
+export function reusable(p: { load?: number }, loadNow: number): boolean {
   return !busy(p.load ?? 0) || busy(loadNow);
 }
 

@@ -1,10 +1,18 @@
 // The bulk (indexing) lane: the image tower + fusion head in their own worker thread, so bulk
 // inference never blocks the thread that answers interactive queries. Falls back to running in
 // this thread (with a reason) if a worker cannot be started.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { ModelPack } from '../model/pack.js';
 import { MagicLensRuntime, type ProviderName, type RuntimeOptions } from '../model/runtime.js';
 import { startModuleWorker } from '../model/module-worker.js';
+import type { Embedder } from './embedder.js';
+import { comparePool, PooledEmbedder, poolPlan, type PoolPlan, type PoolProbe } from './lane-pool.js';
+import { readCache, remember, reusable } from './batch-probe.js';
+
+export type { Embedder } from './embedder.js';
 
 export interface BulkLaneOptions {
   threads: number;
@@ -14,40 +22,65 @@ export interface BulkLaneOptions {
   imageGraph?: RuntimeOptions['imageGraph'];
   /** images per image-tower run; without it the lane measures the best (app/index/batch-probe.ts) */
   imageBatch?: number;
+  /** a pool member: `threads` as given, no thread probe (app/index/lane-pool.ts) */
+  fixedThreads?: boolean;
+  /** sessions side by side as given, instead of measuring whether they pay (benchmarks, tests) */
+  plan?: PoolPlan;
   /** where the batch probe's answer is cached (the data folder); no probe without it */
   probeFile?: string;
   /** e_text("") from the interactive lane: the lane then never opens a text tower (RuntimeOptions.emptyText) */
   emptyText?: Float32Array;
 }
 
-export interface Embedder {
-  readonly modelId: string;
-  readonly dim: number;
-  readonly provider: string;
-  /** n images (NHWC, normalised) → n×D CLIP image embeddings and n×D target embeddings. */
-  embed(pixels: Float32Array, n: number): Promise<{ clip: Float32Array; target: Float32Array }>;
-  close(): Promise<void>;
-  /**
-   * The idle release: frees the image tower's session (most of the lane's memory) and keeps the rest
-   * (worker, fusion head, e_text("")), so reopening costs one session open from the cached graph.
-   */
-  idle(): Promise<void>;
-  /** Opens the image tower again after idle() (embed() also does, on its first batch). */
-  wake(): Promise<void>;
-  /** False between idle() and the next wake() or embed(). */
-  readonly imageOpen: boolean;
-  /** Why the worker thread was not used (null when it is). */
-  readonly fallbackReason: string | null;
-  /** False once the lane can no longer run (its worker exited). */
-  readonly alive: boolean;
-}
-
 export async function openBulkLane(pack: ModelPack, opts: BulkLaneOptions): Promise<Embedder> {
   try {
-    return await WorkerEmbedder.start(pack, opts);
+    if (opts.plan) return await startPool(pack, opts, opts.plan);
+    // only a lane that measures its own threads and batch also measures the pool
+    const plan = opts.probeFile && !opts.imageBatch ? poolPlan(opts.threads, towerBytes(pack, opts)) : null;
+    const probe = plan ? poolProbe(pack, opts, plan) : null;
+    if (plan && probe?.known === true) return await startPool(pack, opts, plan);
+    const first = await WorkerEmbedder.start(pack, opts);
+    if (!plan || !probe || probe.known === false || first.provider !== 'cpu') return first;
+    const pool = await startPool(pack, opts, plan);
+    const c = await comparePool(first, pool, pack.manifest.image.size);
+    probe.save({ ...c, sessions: plan.sessions, at: new Date().toISOString() });
+    await (c.pool ? first : pool).close();
+    return c.pool ? pool : first;
   } catch (err) {
     const rt = await MagicLensRuntime.open(pack, { ...opts, imageTower: 'eager' });
     return new InlineEmbedder(rt, `bulk worker unavailable: ${(err as Error).message}`);
+  }
+}
+
+/** The cached pool decision for this machine, graph and thread setting (`known`: null = measure). */
+function poolProbe(pack: ModelPack, opts: BulkLaneOptions, plan: PoolPlan): { known: boolean | null; save(p: PoolProbe): void } {
+  const file = path.join(path.dirname(opts.probeFile!), 'pool-probe.json');
+  const key = [os.cpus()[0]?.model ?? 'cpu', os.availableParallelism(), opts.providers.join(','), opts.imageGraph?.sha256 ?? pack.manifest.files['image.onnx']?.sha256 ?? '', opts.threads].join('|');
+  const hit = readCache<PoolProbe>(file)[key];
+  const fresh = hit && hit.sessions === plan.sessions && reusable(hit, os.loadavg()[0] ?? 0);
+  return { known: fresh ? hit.pool : null, save: (p) => remember(file, key, p) };
+}
+
+/** Member 0 measures its batch (unless one was given), the others take it; a member that fails to start closes the rest. */
+async function startPool(pack: ModelPack, opts: BulkLaneOptions, plan: PoolPlan): Promise<Embedder> {
+  const members: WorkerEmbedder[] = [];
+  try {
+    const member = { ...opts, threads: plan.threads, fixedThreads: true };
+    members.push(await WorkerEmbedder.start(pack, member));
+    for (let i = 1; i < plan.sessions; i++) members.push(await WorkerEmbedder.start(pack, { ...member, imageBatch: members[0]!.batch }));
+    return new PooledEmbedder(members, members[0]!.batch);
+  } catch (err) {
+    await Promise.all(members.map((m) => m.close()));
+    throw err;
+  }
+}
+
+/** Bytes of the image graph the lane runs (each pooled session holds a copy). */
+function towerBytes(pack: ModelPack, opts: BulkLaneOptions): number {
+  try {
+    return fs.statSync(opts.imageGraph?.file ?? pack.path('image.onnx')).size;
+  } catch {
+    return Number.POSITIVE_INFINITY; // unknown: no pool
   }
 }
 
@@ -102,6 +135,10 @@ class WorkerEmbedder implements Embedder {
     readonly modelId: string,
     readonly dim: number,
     readonly provider: string,
+    /** what the worker runs with, and its thread probe's ms per image (null when it did not probe) */
+    readonly threads: number,
+    readonly batch: number,
+    readonly threadMs: Record<string, number> | null,
   ) {
     worker.on('message', (m: { type: string; id?: number; clip?: Float32Array; target?: Float32Array; error?: string }) => {
       if (m.type !== 'result' || m.id === undefined) return;
@@ -121,13 +158,13 @@ class WorkerEmbedder implements Embedder {
   }
 
   static start(pack: ModelPack, opts: BulkLaneOptions): Promise<WorkerEmbedder> {
-    const worker = startModuleWorker(import.meta.url, 'bulk-worker', { packDir: pack.dir, threads: opts.threads, providers: opts.providers, graphCacheDir: opts.graphCacheDir, imageGraph: opts.imageGraph, imageBatch: opts.imageBatch, probeFile: opts.probeFile, emptyText: opts.emptyText });
+    const worker = startModuleWorker(import.meta.url, 'bulk-worker', { packDir: pack.dir, threads: opts.threads, providers: opts.providers, graphCacheDir: opts.graphCacheDir, imageGraph: opts.imageGraph, imageBatch: opts.imageBatch, probeFile: opts.probeFile, fixedThreads: opts.fixedThreads, emptyText: opts.emptyText });
     return new Promise((resolve, reject) => {
-      const onMsg = (m: { type: string; modelId?: string; dim?: number; provider?: string; error?: string }) => {
+      const onMsg = (m: { type: string; modelId?: string; dim?: number; provider?: string; threads?: number; batch?: number; threadMs?: Record<string, number> | null; error?: string }) => {
         if (m.type === 'ready') {
           worker.off('message', onMsg);
           worker.off('exit', onExit);
-          resolve(new WorkerEmbedder(worker, m.modelId!, m.dim!, m.provider!));
+          resolve(new WorkerEmbedder(worker, m.modelId!, m.dim!, m.provider!, m.threads!, m.batch!, m.threadMs ?? null));
         } else if (m.type === 'fatal') {
           worker.off('message', onMsg);
           void worker.terminate();
