@@ -22,6 +22,7 @@ import { RateMeter } from './progress.js';
 
 /** Files above this size are refused rather than read into memory (no photo format needs it). */
 export const MAX_FILE_BYTES = 512 * 1024 * 1024;
+const FIRST_BATCH = 2;
 
 export interface IndexedItem {
   id: number;
@@ -194,11 +195,11 @@ export class Indexer {
     if (!model) return;
     this.modelId = model.embedder.modelId;
     let cursor = 0;
-    const nextIds = (): number[] => {
+    const nextIds = (size = this.batchSize): number[] => {
       for (;;) {
-        const raw = this.d.photos.pendingIds(this.batchSize * 2, cursor);
+        const raw = this.d.photos.pendingIds(size * 2, cursor);
         if (raw.length === 0) return [];
-        const ids = raw.filter((id) => !this.skipped.has(id)).slice(0, this.batchSize);
+        const ids = raw.filter((id) => !this.skipped.has(id)).slice(0, size);
         if (ids.length > 0) {
           cursor = ids[ids.length - 1]!;
           return ids;
@@ -209,7 +210,9 @@ export class Indexer {
     const refreshTotal = () => {
       this.total = this.done + this.failed + this.d.photos.countByStatus().pending - this.skipped.size;
     };
-    const ids = nextIds();
+    // A small first batch: nothing overlaps its decoding, so the tower starts after two photos
+    // instead of a whole batch (~0.3 s sooner for 12-MP JPEGs here)
+    const ids = nextIds(Math.min(this.batchSize, FIRST_BATCH));
     if (ids.length === 0) return;
     if (this.done + this.failed >= this.total) {
       // A new run: counters restart (done/total describe this run, not the whole library).
