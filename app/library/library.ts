@@ -298,6 +298,12 @@ export class Library {
       this.db.transaction(() => {
         for (const w of work) this.applySeen(w, t, goneByHash, claimed);
       })();
+      // A large first scan hashes every file: the photos of each finished chunk are announced at once,
+      // so the grid and the index pass start on them instead of waiting for the whole folder.
+      if (i + APPLY_CHUNK < seen.length && t.pending > 0) {
+        this.events.changed({ added: t.added, updated: t.updated, removed: 0, pending: t.pending, affectedAlbums: [] });
+        t.added = t.updated = t.pending = 0;
+      }
     }
 
     this.retireGone(gone.filter((r) => !claimed.has(r.id)), graceMs, t);
