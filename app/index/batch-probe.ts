@@ -19,6 +19,11 @@ export function probeKey(rt: MagicLensRuntime, graphSha: string, threads: number
   return [os.cpus()[0]?.model ?? 'cpu', os.availableParallelism(), rt.provider, rt.imagePrecision, graphSha.slice(0, 16), threads].join('|');
 }
 
+/** `n` synthetic S×S images (NHWC, in the normalised range) that every probe times the tower on. */
+export function syntheticImages(n: number, S: number): Float32Array {
+  return new Float32Array(n * S * S * 3).map((_, i) => Math.sin(i * 0.37) * 1.5);
+}
+
 /** A probe cache file (key → answer); a missing or unreadable one is empty. */
 export function readCache<T>(file: string): Record<string, T> {
   try {
@@ -53,7 +58,7 @@ export async function probeImageBatch(rt: MagicLensRuntime, file: string, key: s
     return { ...hit, cached: true };
   }
   const S = rt.imageSize;
-  const px = new Float32Array(IMAGES * S * S * 3).map((_, i) => Math.sin(i * 0.37) * 1.5);
+  const px = syntheticImages(IMAGES, S);
   const msPerImage: Record<string, number> = {};
   for (const b of BATCH_CANDIDATES) {
     rt.imageBatch = b;
@@ -111,7 +116,7 @@ export async function probeImageThreads(open: (threads: number) => Promise<Magic
     const rt = await open(t);
     try {
       const S = rt.imageSize;
-      const px = new Float32Array(IMAGES * S * S * 3).map((_, i) => Math.sin(i * 0.37) * 1.5);
+      const px = syntheticImages(IMAGES, S);
       rt.imageBatch = 4;
       await rt.embedImages(px.subarray(0, 4 * S * S * 3), 4); // warm-up
       const t0 = performance.now();

@@ -135,10 +135,8 @@ class WorkerEmbedder implements Embedder {
     readonly modelId: string,
     readonly dim: number,
     readonly provider: string,
-    /** what the worker runs with, and its thread probe's ms per image (null when it did not probe) */
-    readonly threads: number,
+    /** images per image-tower run in the worker (measured or given) */
     readonly batch: number,
-    readonly threadMs: Record<string, number> | null,
   ) {
     worker.on('message', (m: { type: string; id?: number; clip?: Float32Array; target?: Float32Array; error?: string }) => {
       if (m.type !== 'result' || m.id === undefined) return;
@@ -160,11 +158,11 @@ class WorkerEmbedder implements Embedder {
   static start(pack: ModelPack, opts: BulkLaneOptions): Promise<WorkerEmbedder> {
     const worker = startModuleWorker(import.meta.url, 'bulk-worker', { packDir: pack.dir, threads: opts.threads, providers: opts.providers, graphCacheDir: opts.graphCacheDir, imageGraph: opts.imageGraph, imageBatch: opts.imageBatch, probeFile: opts.probeFile, fixedThreads: opts.fixedThreads, emptyText: opts.emptyText });
     return new Promise((resolve, reject) => {
-      const onMsg = (m: { type: string; modelId?: string; dim?: number; provider?: string; threads?: number; batch?: number; threadMs?: Record<string, number> | null; error?: string }) => {
+      const onMsg = (m: { type: string; modelId?: string; dim?: number; provider?: string; batch?: number; error?: string }) => {
         if (m.type === 'ready') {
           worker.off('message', onMsg);
           worker.off('exit', onExit);
-          resolve(new WorkerEmbedder(worker, m.modelId!, m.dim!, m.provider!, m.threads!, m.batch!, m.threadMs ?? null));
+          resolve(new WorkerEmbedder(worker, m.modelId!, m.dim!, m.provider!, m.batch!));
         } else if (m.type === 'fatal') {
           worker.off('message', onMsg);
           void worker.terminate();

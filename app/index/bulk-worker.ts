@@ -47,10 +47,9 @@ try {
   const probing = Boolean(init.probeFile && !init.imageBatch);
   // Threads, then the batch, by measurement on this machine (cached in the data folder), unless a batch was given.
   // The probe's runtimes run images only: a zero e_text("") spares them the text tower.
-  const threadProbe = probing && !init.fixedThreads
-    ? (await probeImageThreads((t) => MagicLensRuntime.open(pack, { ...base, threads: t, warmup: false, emptyText: init.emptyText ?? new Float32Array(pack.manifest.architecture.embedDim) }), path.join(path.dirname(init.probeFile!), 'thread-probe.json'), threadProbeKey(init.providers.join(','), init.imageGraph ? 'int8' : 'fp32', graphSha, init.threads), init.threads))
-    : null;
-  const threads = threadProbe?.threads ?? init.threads;
+  const threads = probing && !init.fixedThreads
+    ? (await probeImageThreads((t) => MagicLensRuntime.open(pack, { ...base, threads: t, warmup: false, emptyText: init.emptyText ?? new Float32Array(pack.manifest.architecture.embedDim) }), path.join(path.dirname(init.probeFile!), 'thread-probe.json'), threadProbeKey(init.providers.join(','), init.imageGraph ? 'int8' : 'fp32', graphSha, init.threads), init.threads)).threads
+    : init.threads;
   const rt = await MagicLensRuntime.open(pack, { ...base, threads });
   if (probing) await probeImageBatch(rt, init.probeFile!, probeKey(rt, graphSha, threads));
   // One message at a time: an idle release must never free the image tower under a running batch.
@@ -72,8 +71,8 @@ try {
       }
     });
   });
-  // the thread probe's figures let the lane decide on sessions side by side (app/index/lane-pool.ts)
-  port.postMessage({ type: 'ready', modelId: rt.modelId, dim: rt.dim, provider: rt.provider, threads, batch: rt.imageBatch, threadMs: threadProbe?.msPerImage ?? null });
+  // the batch it runs: the other members of a pool take the first member's (app/index/lane-pool.ts)
+  port.postMessage({ type: 'ready', modelId: rt.modelId, dim: rt.dim, provider: rt.provider, batch: rt.imageBatch });
 } catch (err) {
   port.postMessage({ type: 'fatal', error: (err as Error).message });
 }

@@ -11,6 +11,7 @@
 // index pass for the cores (switched off, the pass indexed 12-MP JPEGs ~3 points closer to the tower).
 import fs from 'node:fs';
 import type { EventSink } from '../api/contract.js';
+import { unchangedSinceScan } from '../library/walk.js';
 import { inspectImage, type ImageHeader } from '../media/decode.js';
 import type { Db } from '../store/db.js';
 import type { PhotoRepo } from '../store/photos.js';
@@ -87,7 +88,7 @@ export class HeaderPrepass {
         try {
           const st = await fs.promises.stat(r.path);
           // changed since the scan: the rescan and the index pass deal with it
-          if (st.size !== r.size || Math.floor(st.mtimeMs) !== r.mtime_ms) continue;
+          if (!unchangedSinceScan(r, st)) continue;
           const { meta } = await readHeader(r.path, st.size);
           // indexed (or changed) meanwhile: the index pass wrote what it found
           if (!still.get(r.id, r.hash)) continue;

@@ -12,7 +12,7 @@ import type { Db } from '../store/db.js';
 import type { PhotoMeta, PhotoRepo, PhotoRow } from '../store/photos.js';
 import type { VectorStore } from '../store/vectors.js';
 import { hashBuffer } from '../library/hash.js';
-import { fsReason } from '../library/walk.js';
+import { fsReason, unchangedSinceScan } from '../library/walk.js';
 import { DecodeError } from '../media/decode.js';
 import { ingestImage } from '../media/ingest.js';
 import type { PreprocessSpec } from '../media/preprocess.js';
@@ -266,7 +266,7 @@ export class Indexer {
     try {
       const st = await fs.promises.stat(row.path);
       if (st.size > MAX_FILE_BYTES) return { kind: 'error', row, reason: `file too large (${st.size} bytes)` };
-      unchanged = row.hash !== '' && st.size === row.size && Math.floor(st.mtimeMs) === row.mtime_ms;
+      unchanged = unchangedSinceScan(row, st);
       buf = await fs.promises.readFile(row.path, { flag: 'r' });
     } catch (err) {
       // Vanished since the scan (a move in progress): leave it to the library's reconcile.

@@ -7,6 +7,7 @@
 // thread and batch probes). Each session holds its own copy of the image tower, so the pool is capped
 // by memory.
 import os from 'node:os';
+import { syntheticImages } from './batch-probe.js';
 import type { Embedder } from './embedder.js';
 
 /** The pool is taken when it is at least this much faster per image than the single session. */
@@ -38,7 +39,7 @@ export interface PoolProbe { pool: boolean; singleMs: number; poolMs: number; se
  * alternating and taking the best compares like with like).
  */
 export async function comparePool(single: Embedder, pool: Embedder, imageSize: number, n = 8, rounds = 2): Promise<Omit<PoolProbe, 'sessions' | 'at'>> {
-  const px = new Float32Array(n * imageSize * imageSize * 3).map((_, i) => Math.sin(i * 0.37) * 1.5);
+  const px = syntheticImages(n, imageSize);
   const time = async (e: Embedder) => {
     const t = performance.now();
     await e.embed(px.slice(), n); // a copy: the lane takes its pixels by transfer

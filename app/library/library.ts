@@ -19,7 +19,7 @@ import type { VectorStore } from '../store/vectors.js';
 import type { AlbumRepo } from '../store/albums.js';
 import { hashFile } from './hash.js';
 import { makeIgnore, type IgnoreFn } from './ignore.js';
-import { fsReason, statEntry, walk, type WalkEntry } from './walk.js';
+import { fsReason, statEntry, unchangedSinceScan, walk, type WalkEntry } from './walk.js';
 
 export interface LibraryEvents {
   /** Rows were added/changed/removed. `pending` > 0: the indexer has work. */
@@ -318,7 +318,7 @@ export class Library {
     await mapLimit(work, HASH_CONCURRENCY, async (w) => {
       if ('error' in w.e) return;
       const r = w.row;
-      if (r && r.size === w.e.size && r.mtime_ms === w.e.mtimeMs && r.hash !== '') return; // fast path
+      if (r && unchangedSinceScan(r, w.e)) return; // fast path
       try {
         w.hash = (await hashFile(w.e.path)).hash;
       } catch (err) {

@@ -16,6 +16,15 @@ export const FOLDER_LINK = 'symbolic link to a folder (not followed: add its tar
 export const BAD_NAME = 'file name is not valid UTF-8 (rename it to index it)';
 export const BAD_DIR_NAME = 'folder name is not valid UTF-8: nothing in it is indexed (rename it)';
 
+/**
+ * The file is as the scan saw it (same size, same mtime to the millisecond, a hash on record): the
+ * scan's hash stands without reading the file again. The rescan's fast path, the header pass and
+ * the index pass all trust this one rule.
+ */
+export function unchangedSinceScan(row: { hash: string; size: number; mtime_ms: number }, st: { size: number; mtimeMs: number }): boolean {
+  return row.hash !== '' && st.size === row.size && Math.floor(st.mtimeMs) === row.mtime_ms;
+}
+
 export function fsReason(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   switch (e?.code) {

@@ -1,6 +1,7 @@
 // The image tower (+ fusion head) through the app's own bulk lane, with fed-in pixels and no decoding:
 // one worker with all the threads, or sessions side by side (app/index/lane-pool.ts). The ceiling an
 // indexing run is compared with must include the pool when the pool is faster.
+import { syntheticImages } from '../../app/index/batch-probe.js';
 import { openBulkLane } from '../../app/index/bulk-lane.js';
 import type { PoolPlan } from '../../app/index/lane-pool.js';
 import { loadPack } from '../../app/model/pack.js';
@@ -18,7 +19,7 @@ export async function laneThroughput(packDir: string, opts: { threads: number; p
     ...(opts.plan ? { plan: opts.plan } : {}),
   });
   try {
-    const base = new Float32Array(opts.batch * S * S * 3).map((_, i) => Math.sin(i * 0.37) * 1.5);
+    const base = syntheticImages(opts.batch, S);
     const make = () => base.slice();
     await lane.embed(make(), opts.batch);
     let n = 0;
