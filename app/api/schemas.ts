@@ -192,11 +192,11 @@ export const ModelInfo = z.object({
   imagePrecision: z.object({ precision: z.enum(['fp32', 'int8']), reason: z.string() }).nullable().optional(),
 });
 
-export const ProviderName = z.enum(['cuda', 'dml', 'coreml', 'cpu']);
+export const ProviderName = z.enum(['cuda', 'dml', 'coreml', 'webgpu', 'cpu']);
 
 export const Settings = z.object({
   threads: z.number().int().min(1).max(64),
-  providers: z.array(ProviderName).min(1).max(4),
+  providers: z.array(ProviderName).min(1).max(5),
   theme: z.enum(['system', 'light', 'dark']),
   sketchInstruction: z.string().min(1).max(500),
   /** image tower for indexing: 'auto' (int8 when the self-check on the user's photos passes), or forced */

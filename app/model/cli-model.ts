@@ -9,7 +9,7 @@ import { GraphCache, graphCacheDir } from './graph-cache.js';
 import { loadPack } from './pack.js';
 import { ModelRegistry } from './registry.js';
 import { formatVerifyTable, verifyAgainstGolden } from './verify.js';
-import type { ProviderName } from './runtime.js';
+import { PROVIDER_NAMES, type ProviderName } from './runtime.js';
 
 export interface ModelCommandIO {
   dataDir: string;
@@ -26,7 +26,7 @@ const USAGE = `usage: magiclens model <command>
           if the download fails: get the .pkl from ${DRIVE_HINT} and give its path
           URLs must be https (plain http only on this computer); the downloaded file's name is set by the app
   list
-  verify [--golden DIR] [--provider cuda|dml|coreml|cpu] [--id ID]
+  verify [--golden DIR] [--provider cuda|dml|coreml|webgpu|cpu] [--id ID]
           with --golden: convert the golden tiny checkpoint and compare every quantity with the official outputs;
           without: check the sha256 of every file of the pack (default: the active pack)
   activate ID
@@ -114,7 +114,9 @@ export async function runModelCommand(args: string[], io: ModelCommandIO): Promi
         const { values } = parseArgs({ args: rest, options: { golden: { type: 'string' }, provider: { type: 'string' }, id: { type: 'string' } } });
         if (values.golden !== undefined) {
           const dir = values.golden === '' ? path.join(sharedDir(), 'reference', 'magiclens') : values.golden;
-          const providers = values.provider ? [values.provider as ProviderName] : undefined;
+          const provider = values.provider as ProviderName | undefined;
+          if (provider !== undefined && !PROVIDER_NAMES.includes(provider)) throw new Error(`--provider must be one of ${PROVIDER_NAMES.join(', ')}`);
+          const providers = provider ? [provider] : undefined;
           const r = await verifyAgainstGolden(dir, { providers });
           emit(r, formatVerifyTable(r));
           return r.ok ? 0 : 1;

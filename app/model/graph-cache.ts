@@ -193,7 +193,18 @@ export class GraphCache {
       optimizedModelFilePath: tmp.graph, logSeverityLevel: Math.max(3, so.logSeverityLevel ?? 0) as 3 | 4,
       extra: { ...so.extra, session: { ...(so.extra as { session?: object } | undefined)?.session, optimized_model_external_initializers_file_name: tmp.data, optimized_model_external_initializers_min_size_in_bytes: String(EXTERNAL_MIN_BYTES), save_external_prepacked_constant_initializers: '1' } },
     } : {};
-    const session = await ort.InferenceSession.create(file, { ...so, graphOptimizationLevel: 'all', ...dump });
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(file, { ...so, graphOptimizationLevel: 'all', ...dump });
+    } catch (e) {
+      if (!tmp) throw e;
+      // A GPU provider may refuse to write its partitioned graph; then it runs uncached rather than not at
+      // all (a provider that cannot run the graph fails again here, and the runtime falls back).
+      fs.rmSync(tmp.graph, { force: true });
+      this.rmQuiet(path.join(this.dir, tmp.data));
+      const session = await ort.InferenceSession.create(file, { ...so, graphOptimizationLevel: 'all' });
+      return { session, source: 'original', rejected: `optimised graph could not be saved: ${(e as Error).message.split('\n')[0]}` };
+    }
     if (!tmp) return { session, source: 'original', ...(rejected ? { rejected } : {}) };
     try {
       await this.commit(tmp, cached, parts);

@@ -1,6 +1,7 @@
 // onnxruntime-node sessions for one model pack. Execution providers are tried in order of preference
-// for the platform (CUDA → DirectML → CoreML → CPU); any failure to create the sessions falls back to
-// the next one, and the provider that actually runs is reported.
+// for the platform (CUDA → DirectML → WebGPU on Windows, Core ML → WebGPU on macOS, CUDA on Linux, then
+// CPU); any failure to create the sessions falls back to the next one, and the provider that actually
+// runs is reported.
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -10,7 +11,8 @@ import type { ModelPack } from './pack.js';
 import { localTokens, workerTokens, type TokenSource } from './token-source.js';
 import { ClipTokenizer } from './tokenizer.js';
 
-export type ProviderName = 'cuda' | 'dml' | 'coreml' | 'cpu';
+export const PROVIDER_NAMES = ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
 
 export interface RuntimeOptions {
   threads?: number;
@@ -47,17 +49,36 @@ export interface RuntimeOptions {
   tokenizerWorker?: boolean;
 }
 
+/**
+ * WebGPU (Dawn over D3D12 / Metal / Vulkan, bundled in onnxruntime-node 1.30 for Windows, macOS and
+ * Linux x64) comes after the platform's own GPU provider. On Linux it is not a default: there Dawn's
+ * only adapter is often a software Vulkan (lavapipe in VMs and containers), which would run the towers
+ * far slower than ORT's CPU kernels; a Linux user with a GPU and no CUDA turns it on in Settings.
+ */
 export function defaultProviders(platform: NodeJS.Platform = process.platform): ProviderName[] {
-  if (platform === 'win32') return ['cuda', 'dml', 'cpu'];
-  if (platform === 'darwin') return ['coreml', 'cpu'];
+  if (platform === 'win32') return ['cuda', 'dml', 'webgpu', 'cpu'];
+  if (platform === 'darwin') return ['coreml', 'webgpu', 'cpu'];
   return ['cuda', 'cpu'];
 }
 
+/** The providers this onnxruntime-node build has for this platform (null when it cannot say). */
+function bundledProviders(): Set<string> | null {
+  try {
+    return new Set(ort.listSupportedBackends().map((b) => b.name));
+  } catch {
+    return null;
+  }
+}
+
 /**
- * CUDA needs provider libraries that onnxruntime-node only fetches in its (optional) postinstall; when
- * they are absent we skip CUDA without asking ORT, which would log a loud error before failing.
+ * Why a provider cannot be tried here, without asking ORT (which would log a loud error before failing):
+ * a provider this build of onnxruntime-node lacks for the platform (DirectML off Windows, Core ML off
+ * macOS, WebGPU on Linux arm64), and CUDA without the provider libraries that onnxruntime-node only
+ * fetches in its (optional) postinstall.
  */
 export function providerUnavailable(provider: ProviderName): string | null {
+  const bundled = bundledProviders();
+  if (provider !== 'cuda' && provider !== 'cpu' && bundled && !bundled.has(provider)) return `${provider} is not in onnxruntime-node's build for ${process.platform}-${process.arch}`;
   if (provider !== 'cuda') return null;
   if (process.platform !== 'linux' && process.platform !== 'win32') return 'CUDA is only available on Linux and Windows';
   try {

@@ -36,7 +36,7 @@ describe.skipIf(!G_DIR)('golden tiny model: converter + onnxruntime-node vs offi
   }, 60_000);
 
   it('runs on the CPU provider here and reports it', () => {
-    expect(['cuda', 'dml', 'coreml', 'cpu']).toContain(rt.provider);
+    expect(['cuda', 'dml', 'coreml', 'webgpu', 'cpu']).toContain(rt.provider);
     expect(rt.dim).toBe(32);
     expect(rt.imageSize).toBe(32);
   });
