@@ -6,35 +6,43 @@ import { loadPack } from '../app/model/pack.js';
 import { ClipTokenizer } from '../app/model/tokenizer.js';
 import { nowMs, percentile, printTable } from './lib/report.js';
 
-export interface TowerRow { provider: string; threads: number; batch: number; runs: number; imagesPerSec: number; bestImagesPerSec: number; msPerBatch: number }
+export interface TowerRow { provider: string; precision?: 'fp32' | 'fp16'; threads: number; batch: number; runs: number; imagesPerSec: number; bestImagesPerSec: number; msPerBatch: number }
 export interface TextRow { tokens: number; realMsP50: number; paddedMsP50: number; text: string }
 
-export async function probeProvider(provider: 'cuda' | 'cpu', packDir: string): Promise<{ ok: boolean; message: string }> {
+const GPU_NAMES = { cuda: 'CUDA', webgpu: 'WebGPU' } as const;
+
+export async function probeProvider(provider: 'cuda' | 'webgpu' | 'cpu', packDir: string): Promise<{ ok: boolean; message: string }> {
   if (provider === 'cpu') return { ok: true, message: 'cpu' };
+  const name = GPU_NAMES[provider];
   const before = ort.env.logLevel;
   try {
     const pack = await loadPack(packDir, { verifyHashes: false });
     // ORT reads its log level when its environment is first created: call this before any other session
     ort.env.logLevel = 'fatal';
     // severity 4 (fatal only): the missing-provider error is the expected answer here, not noise for stderr
-    const s = await ort.InferenceSession.create(pack.path('fusion.onnx'), { executionProviders: ['cuda'], logSeverityLevel: 4 });
+    const s = await ort.InferenceSession.create(pack.path('fusion.onnx'), { executionProviders: [provider], logSeverityLevel: 4 });
     await s.release();
-    return { ok: true, message: 'CUDA execution provider created' };
+    return { ok: true, message: `${name} execution provider created` };
   } catch (e) {
-    return { ok: false, message: `CUDA: not available on this machine (${((e as Error).message.split('\n')[0] ?? '').slice(0, 120)})` };
+    // ORT's message ends with the reason (WebGPU: "… Failed to get a WebGPU adapter: No supported adapters")
+    const m = (e as Error).message.split('\n')[0] ?? '';
+    return { ok: false, message: `${name}: not available on this machine (${m.length > 140 ? `…${m.slice(-140)}` : m})` };
   } finally {
     ort.env.logLevel = before;
   }
 }
 
 /** Images/s of image.onnx alone on random pixels (no decode, no preprocessing): the ceiling for indexing. */
-export async function imageTowerThroughput(packDir: string, opts: { batches: number[]; threads: number[]; minSeconds: number; provider?: 'cuda' | 'cpu'; log?: (s: string) => void }): Promise<TowerRow[]> {
+export async function imageTowerThroughput(packDir: string, opts: { batches: number[]; threads: number[]; minSeconds: number; provider?: 'cuda' | 'webgpu' | 'cpu'; precision?: 'fp32' | 'fp16'; log?: (s: string) => void }): Promise<TowerRow[]> {
   const pack = await loadPack(packDir, { verifyHashes: false });
   const S = pack.manifest.image.size;
   const rows: TowerRow[] = [];
   const provider = opts.provider ?? 'cpu';
+  const precision = opts.precision ?? 'fp32';
+  const graph = precision === 'fp16' ? pack.manifest.variants?.fp16?.['image.onnx'] : 'image.onnx';
+  if (!graph) throw new Error(`pack ${pack.manifest.id} has no float16 image tower (install or convert it with --fp16)`);
   for (const threads of opts.threads) {
-    const session = await ort.InferenceSession.create(pack.path('image.onnx'), { executionProviders: [provider], graphOptimizationLevel: 'all', intraOpNumThreads: threads, interOpNumThreads: 1 });
+    const session = await ort.InferenceSession.create(pack.path(graph), { executionProviders: [provider], graphOptimizationLevel: 'all', intraOpNumThreads: threads, interOpNumThreads: 1 });
     for (const b of opts.batches) {
       const px = new Float32Array(b * S * S * 3);
       for (let i = 0; i < px.length; i++) px[i] = Math.sin(i * 0.37) * 1.5;
@@ -48,7 +56,7 @@ export async function imageTowerThroughput(packDir: string, opts: { batches: num
         times.push(nowMs() - t);
       } while ((nowMs() - start < opts.minSeconds * 1000 || times.length < (b >= 32 ? 2 : 3)) && times.length < 50);
       const ms = percentile(times, 50);
-      rows.push({ provider, threads, batch: b, runs: times.length, imagesPerSec: (b * 1000) / ms, bestImagesPerSec: (b * 1000) / Math.min(...times), msPerBatch: ms });
+      rows.push({ provider, precision, threads, batch: b, runs: times.length, imagesPerSec: (b * 1000) / ms, bestImagesPerSec: (b * 1000) / Math.min(...times), msPerBatch: ms });
       opts.log?.(`[tower] ${provider} threads=${threads} batch=${b}: ${((b * 1000) / ms).toFixed(2)} img/s`);
     }
     await session.release();
@@ -109,8 +117,8 @@ export async function fusionLatency(packDir: string, opts: { threads: number; re
 
 export function printTower(rows: TowerRow[]): string {
   return printTable('Image tower alone (random pixels, no decode): the indexing ceiling',
-    ['provider', 'threads', 'batch', 'runs', 'images/s (p50 run)', 'images/s (best run)', 'ms/batch (p50)'],
-    rows.map((r) => [r.provider, r.threads, r.batch, r.runs, r.imagesPerSec, r.bestImagesPerSec, r.msPerBatch]));
+    ['provider', 'precision', 'threads', 'batch', 'runs', 'images/s (p50 run)', 'images/s (best run)', 'ms/batch (p50)'],
+    rows.map((r) => [r.provider, r.precision ?? 'fp32', r.threads, r.batch, r.runs, r.imagesPerSec, r.bestImagesPerSec, r.msPerBatch]));
 }
 
 export function printText(rows: TextRow[]): string {

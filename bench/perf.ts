@@ -3,7 +3,7 @@
 //   --only a,b              sections: bandwidth,knn,tower,int8,text,index,rescan,coldstart
 //   --pack DIR              pack for the model sections (default: a base-shape random-weight pack, built once)
 //   --coldstart-baseline REV  coldstart also runs an older commit (git archive) in the same run: before/after
-//   --provider cuda         also run the image tower on CUDA where onnxruntime has it
+//   --provider cuda|webgpu  also run the image tower (float32, and float16 when the pack has it) on that GPU provider
 //   --index-images N        fashion subset size (default 200; quick 60)   --big-images N (default 16; quick 6)
 //   --rescan-files N        files for the rescan test (default 100000; quick 20000)
 import { spawnSync } from 'node:child_process';
@@ -100,9 +100,13 @@ async function main(): Promise<void> {
     }
   }
   if (pack) process.stdout.write(`model pack for the model sections: ${pack.id} (${pack.dir})\n`);
-  const cuda = pack ? await probeProvider('cuda', pack.dir) : { ok: false, message: 'not probed' };
-  results.cuda = cuda;
-  process.stdout.write(cuda.ok ? 'CUDA: available\n' : 'CUDA: not available on this machine\n');
+  const gpus = { cuda: { ok: false, message: 'not probed' }, webgpu: { ok: false, message: 'not probed' } };
+  for (const p of ['cuda', 'webgpu'] as const) {
+    if (pack) gpus[p] = await probeProvider(p, pack.dir);
+    process.stdout.write(gpus[p].ok ? `${p === 'cuda' ? 'CUDA' : 'WebGPU'}: available\n` : `${gpus[p].message}\n`);
+  }
+  results.cuda = gpus.cuda;
+  results.webgpu = gpus.webgpu;
 
   if (want('knn')) {
     // A composed query end to end: text tower on the instruction (real length) + fusion head, then the KNN
@@ -140,8 +144,13 @@ async function main(): Promise<void> {
   if (want('tower') && pack) {
     const rows: TowerRow[] = await imageTowerThroughput(pack.dir, { batches: quick ? [1, 8] : [1, 8, 32], threads: quick ? [2] : [1, 2], minSeconds: quick ? 3 : 4, log });
     const provider = String(args.get('provider') ?? 'cpu');
-    if (provider === 'cuda' && cuda.ok) rows.push(...await imageTowerThroughput(pack.dir, { batches: [1, 8, 32], threads: [2], minSeconds: 3, provider: 'cuda', log }));
-    if (provider === 'cuda' && !cuda.ok) process.stdout.write('  --provider cuda: CUDA: not available on this machine, CPU rows only\n');
+    if (provider === 'cuda' || provider === 'webgpu') {
+      if (!gpus[provider].ok) process.stdout.write(`  --provider ${provider}: ${gpus[provider].message}; CPU rows only\n`);
+      else for (const precision of ['fp32', 'fp16'] as const) {
+        if (precision === 'fp16' && !(await loadPack(pack.dir, { verifyHashes: false })).manifest.variants?.fp16) { process.stdout.write('  no float16 towers in this pack: fp32 GPU rows only\n'); continue; }
+        rows.push(...await imageTowerThroughput(pack.dir, { batches: [1, 8, 32], threads: [2], minSeconds: 3, provider, precision, log }));
+      }
+    }
     results.tower = rows;
     printTower(rows);
   }
