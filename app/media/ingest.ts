@@ -9,7 +9,7 @@ import { rgbaToRgb } from './rgb.js';
 import { loadSharp } from './sharp-lazy.js';
 import type { PhotoMeta } from '../store/photos.js';
 import { DecodeError, decodeHeic, inspectImage, MAX_PIXELS, reason } from './decode.js';
-import { modelInputWithPreview, reducedDecodeSide, rgbToModelInput, shrinkOnLoadPixels, type PreprocessSpec, type RgbImage } from './preprocess.js';
+import { modelInputWithPreview, previewRgb, reducedDecodeSide, rgbToModelInput, shrinkOnLoadPixels, type PreprocessSpec, type RgbImage } from './preprocess.js';
 import { decodeBudget, type PixelBudget } from './pixel-budget.js';
 import { thumbFromPixels } from './thumbs.js';
 
@@ -39,6 +39,12 @@ export async function ingestImage(buf: Buffer, spec: PreprocessSpec, opts: { thu
 }
 
 async function decodeAndDerive(buf: Buffer, format: string, meta: PhotoMeta, spec: PreprocessSpec, wantThumb: boolean, side: number | null): Promise<IngestedImage> {
+  if (side !== null && format === 'jpeg') {
+    // An embedded preview big enough for the model stands in for the 12-MP decode (a few ms instead of ~55)
+    const stored = (meta.orientation ?? 1) >= 5 ? { width: meta.height ?? 0, height: meta.width ?? 0 } : { width: meta.width ?? 0, height: meta.height ?? 0 };
+    const pv = await previewRgb(buf, stored, meta.orientation, spec);
+    if (pv) return { meta, pixels: rgbToModelInput(pv, spec), thumb: wantThumb ? await thumbFromPixels(Buffer.from(pv.data.buffer, pv.data.byteOffset, pv.data.length), pv) : null };
+  }
   const raw = format === 'heic' ? await heicPixels(buf) : await decodeRaw(buf, format, side);
   if (side !== null) {
     // One reduced decode (≥ 448 px on the long side): the model input and the thumbnail both come from it

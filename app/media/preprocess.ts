@@ -8,6 +8,8 @@
 // matches it: sharp/libvips shrink with box filters and their own kernels): a separable triangle
 // kernel with half-pixel centres, widened by 1/scale when downsampling, weights renormalised per output,
 // no edge clamping, unchanged dimensions skipped. Images are decoded by sharp with EXIF rotation first.
+import fs from 'node:fs';
+import { orient, pickPreview } from './embedded-preview.js';
 import { loadSharp } from './sharp-lazy.js';
 
 export interface PreprocessSpec {
@@ -185,6 +187,11 @@ export interface DecodeOptions {
    * app/index/README.md. 0 = bit-for-bit the official pipeline.
    */
   prescale?: number;
+  /**
+   * A large JPEG's embedded preview (EXIF or MPF) stands in for the photo when it is big enough and shows
+   * the same picture (app/media/embedded-preview.ts). Default true; prescale 0 never uses one.
+   */
+  previews?: boolean;
 }
 
 export const DEFAULT_PRESCALE = 4;
@@ -234,9 +241,43 @@ function centreSquare(rgb: RgbImage): RgbImage {
 export async function preprocessImage(input: string | Buffer, spec: PreprocessSpec, opts: DecodeOptions = {}): Promise<Float32Array> {
   const sharp = await loadSharp();
   const md = await sharp(input, { limitInputPixels: false }).metadata();
-  const side = reducedDecodeSide(md.format === 'jpeg' ? 'jpeg' : String(md.format), md.autoOrient ?? { width: md.width ?? 0, height: md.height ?? 0 }, spec, opts);
+  const format = md.format === 'jpeg' ? 'jpeg' : String(md.format);
+  const side = reducedDecodeSide(format, md.autoOrient ?? { width: md.width ?? 0, height: md.height ?? 0 }, spec, opts);
+  if (side !== null && format === 'jpeg' && opts.previews !== false) {
+    const buf = typeof input === 'string' ? await fs.promises.readFile(input, { flag: 'r' }) : input;
+    const pv = await previewRgb(buf, { width: md.width ?? 0, height: md.height ?? 0 }, md.orientation ?? null, spec);
+    if (pv) return rgbToModelInput(pv, spec);
+  }
   if (side !== null) return rgbToModelInput(await decodeRgb(input, side), spec);
   return modelInputFromRgb(await decodeRgb(input), spec, opts);
+}
+
+/**
+ * A large JPEG's embedded preview, decoded upright to RGB, when one has at least JPEG_MIN_SIDE_FACTOR×224
+ * px on its long side (what the photo's own shrink-on-load keeps) and the photo's shape; else null, and
+ * the photo itself is decoded. A preview over 4×224 px decodes at its own coarsest DCT scale. `stored` is
+ * the photo's size before EXIF orientation. The index pass and preprocessImage both come here, so a photo
+ * gives the same tensor at index and at query time.
+ */
+export async function previewRgb(buf: Buffer, stored: { width: number; height: number }, orientation: number | null, spec: PreprocessSpec): Promise<RgbImage | null> {
+  const sharp = await loadSharp();
+  const minLong = Math.max(PROCESS_IMG_SIZE, spec.size) * JPEG_MIN_SIDE_FACTOR;
+  const probe = async (jpeg: Buffer) => {
+    const m = await sharp(jpeg).metadata().catch(() => null);
+    return m?.format === 'jpeg' && m.width && m.height ? { width: m.width, height: m.height } : null;
+  };
+  const jpeg = await pickPreview(buf, stored, minLong, probe);
+  if (!jpeg) return null;
+  try {
+    const dims = (await probe(jpeg))!;
+    const side = reducedDecodeSide('jpeg', dims, spec);
+    let img = orient(sharp(jpeg, { failOn: 'warning' }), orientation);
+    if (side !== null) img = img.resize({ width: side, height: side, fit: 'inside', kernel: 'linear', fastShrinkOnLoad: true });
+    const { data, info } = await img.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
+  } catch {
+    return null; // a damaged preview: the photo itself is decoded
+  }
 }
 
 /**
