@@ -4,6 +4,7 @@
 // decoded by heic-decode (libheif compiled to wasm): the prebuilt libvips in sharp has no HEVC.
 import type { Metadata } from 'sharp';
 import { loadSharp } from './sharp-lazy.js';
+import { primaryImage } from './embedded-preview.js';
 import { parseExif } from './exif.js';
 import { decodeHeicRgb } from './heic.js';
 import type { PhotoMeta } from '../store/photos.js';
@@ -44,7 +45,7 @@ export async function inspectImage(buf: Buffer): Promise<ImageHeader> {
   let md: Metadata;
   const sharp = await loadSharp();
   try {
-    md = await sharp(buf, { limitInputPixels: false }).metadata();
+    md = await sharp(primaryImage(buf), { limitInputPixels: false }).metadata();
   } catch (err) {
     throw new DecodeError(`not a readable image: ${reason(err)}`);
   }

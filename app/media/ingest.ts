@@ -5,6 +5,7 @@
 // reduced size (shrink-on-load, see reducedDecodeSide). The model input is computed by the same
 // functions preprocessImage uses on the same pixels, so a query on the file gives the same tensor.
 import type { OutputInfo } from 'sharp';
+import { primaryImage } from './embedded-preview.js';
 import { rgbaToRgb } from './rgb.js';
 import { loadSharp } from './sharp-lazy.js';
 import type { PhotoMeta } from '../store/photos.js';
@@ -73,7 +74,7 @@ async function decodeRaw(buf: Buffer, format: string, side: number | null): Prom
     // did; a file that passes gives the same pixels (failOn changes what is refused, not what is
     // decoded). Alpha kept for the thumbnail.
     // sequentialRead: libvips reads the file top to bottom once, so a reduction streams through it
-    let img = sharp(buf, { limitInputPixels: MAX_PIXELS, sequentialRead: true }).rotate();
+    let img = sharp(primaryImage(buf), { limitInputPixels: MAX_PIXELS, sequentialRead: true }).rotate();
     if (side !== null) img = img.resize({ width: side, height: side, fit: 'inside', kernel: 'linear', fastShrinkOnLoad: true });
     out = await img.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   } catch (err) {

@@ -9,7 +9,7 @@
 // kernel with half-pixel centres, widened by 1/scale when downsampling, weights renormalised per output,
 // no edge clamping, unchanged dimensions skipped. Images are decoded by sharp with EXIF rotation first.
 import fs from 'node:fs';
-import { orient, pickPreview } from './embedded-preview.js';
+import { orient, pickPreview, primaryImage } from './embedded-preview.js';
 import { loadSharp } from './sharp-lazy.js';
 
 export interface PreprocessSpec {
@@ -240,15 +240,16 @@ function centreSquare(rgb: RgbImage): RgbImage {
 
 export async function preprocessImage(input: string | Buffer, spec: PreprocessSpec, opts: DecodeOptions = {}): Promise<Float32Array> {
   const sharp = await loadSharp();
-  const md = await sharp(input, { limitInputPixels: false }).metadata();
+  const main = Buffer.isBuffer(input) ? primaryImage(input) : input;
+  const md = await sharp(main, { limitInputPixels: false }).metadata();
   const format = md.format === 'jpeg' ? 'jpeg' : String(md.format);
   const side = reducedDecodeSide(format, md.autoOrient ?? { width: md.width ?? 0, height: md.height ?? 0 }, spec, opts);
-  if (side !== null && format === 'jpeg' && opts.previews !== false) {
+  if (side !== null && format === 'jpeg') {
     const buf = typeof input === 'string' ? await fs.promises.readFile(input, { flag: 'r' }) : input;
-    const pv = await previewRgb(buf, { width: md.width ?? 0, height: md.height ?? 0 }, md.orientation ?? null, spec);
-    if (pv) return rgbToModelInput(pv, spec);
+    const pv = opts.previews === false ? null : await previewRgb(buf, { width: md.width ?? 0, height: md.height ?? 0 }, md.orientation ?? null, spec);
+    return rgbToModelInput(pv ?? await decodeRgb(primaryImage(buf), side), spec);
   }
-  if (side !== null) return rgbToModelInput(await decodeRgb(input, side), spec);
+  if (side !== null) return rgbToModelInput(await decodeRgb(main, side), spec);
   return modelInputFromRgb(await decodeRgb(input), spec, opts);
 }
 
@@ -266,12 +267,11 @@ export async function previewRgb(buf: Buffer, stored: { width: number; height: n
     const m = await sharp(jpeg).metadata().catch(() => null);
     return m?.format === 'jpeg' && m.width && m.height ? { width: m.width, height: m.height } : null;
   };
-  const jpeg = await pickPreview(buf, stored, minLong, probe);
-  if (!jpeg) return null;
+  const pv = await pickPreview(buf, stored, minLong, probe);
+  if (!pv) return null;
   try {
-    const dims = (await probe(jpeg))!;
-    const side = reducedDecodeSide('jpeg', dims, spec);
-    let img = orient(sharp(jpeg, { failOn: 'warning' }), orientation);
+    const side = reducedDecodeSide('jpeg', pv, spec);
+    let img = orient(sharp(pv.jpeg, { failOn: 'warning' }), orientation);
     if (side !== null) img = img.resize({ width: side, height: side, fit: 'inside', kernel: 'linear', fastShrinkOnLoad: true });
     const { data, info } = await img.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
