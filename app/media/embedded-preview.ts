@@ -74,10 +74,12 @@ export function embeddedPreviews(buf: Buffer): { previews: PreviewRef[]; primary
   let primaryEnd: number | null = null;
   if (buf.length < 4 || buf[0] !== 0xff || buf[1] !== 0xd8) return { previews, primaryEnd };
   let i = 2;
+  let sos = false;
   while (i + 4 <= buf.length && buf[i] === 0xff) {
     const marker = buf[i + 1]!;
     if (marker === 0xff) { i++; continue; } // fill byte
-    if (marker === 0xda || marker === 0xd9) break; // image data: no more header segments
+    if (marker === 0xda) { sos = true; break; } // image data: no more header segments
+    if (marker === 0xd9) break;
     const end = i + 2 + buf.readUInt16BE(i + 2);
     if (end > buf.length) break;
     if (marker === 0xe1 && buf.toString('latin1', i + 4, i + 10) === 'Exif\0\0') {
@@ -94,6 +96,8 @@ export function embeddedPreviews(buf: Buffer): { previews: PreviewRef[]; primary
     }
     i = end;
   }
+  // An end inside the header segments (say, at an EXIF thumbnail's own EOI) would cut the photo: ignored
+  if (!sos || (primaryEnd !== null && primaryEnd <= i)) primaryEnd = null;
   return { previews, primaryEnd };
 }
 

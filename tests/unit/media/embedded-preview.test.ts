@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { embeddedPreviews, pickPreview } from '../../../app/media/embedded-preview.js';
+import { embeddedPreviews, pickPreview, primaryImage } from '../../../app/media/embedded-preview.js';
 import { ingestImage } from '../../../app/media/ingest.js';
 import { preprocessImage, previewRgb } from '../../../app/media/preprocess.js';
 import { withEmbeddedPreview } from '../../../bench/lib/preview-jpegs.js';
@@ -52,6 +52,15 @@ describe('finding a JPEG\'s embedded previews', () => {
     expect(mpf.subarray(m.previews[0]!.offset, m.previews[0]!.offset + m.previews[0]!.length).equals(pv)).toBe(true);
     expect(m.primaryEnd).toBe(mpf.length - pv.length);
     expect(embeddedPreviews(main).previews).toEqual([]);
+    // an MPF index whose primary size ends inside the header (at the EXIF thumbnail's EOI) is not trusted
+    const both = withEmbeddedPreview(exif, pv, 'mpf');
+    const thumb = embeddedPreviews(both).previews.find((p) => p.source === 'exif')!;
+    const lying = Buffer.from(both);
+    const mp = embeddedPreviews(both);
+    lying.writeUInt32LE(thumb.offset + thumb.length, lying.indexOf(Buffer.from('MPF\0', 'latin1')) + 4 + 54);
+    expect(embeddedPreviews(lying).primaryEnd).toBeNull();
+    expect(mp.primaryEnd).toBe(both.length - pv.length);
+    expect(primaryImage(lying)).toBe(lying);
   });
 
   it('never throws or points outside the file on damaged headers', async () => {
