@@ -125,6 +125,15 @@ describe.skipIf(skip !== null)('keyboard, viewer, models and settings', () => {
     await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme), { timeout: 20_000 }).toBe('light');
     await expect.poll(async () => (await rig.service.handlers['settings.get']({})).theme, { timeout: 20_000 }).toBe('light');
     await rig.shot('03-settings-light');
+    // WebGPU is offered beside the others and joins the list in its place (before the CPU)
+    const webgpu = page.getByRole('checkbox', { name: /WebGPU/ });
+    await webgpu.scrollIntoViewIfNeeded();
+    const was = (await rig.service.handlers['settings.get']({})).providers;
+    await webgpu.check();
+    await expect.poll(async () => (await rig.service.handlers['settings.get']({})).providers, { timeout: 20_000 }).toEqual([...was.filter((p) => p !== 'cpu'), 'webgpu', ...was.filter((p) => p === 'cpu')]);
+    await rig.shot('03b-settings-providers');
+    await webgpu.uncheck();
+    await expect.poll(async () => (await rig.service.handlers['settings.get']({})).providers, { timeout: 20_000 }).toEqual(was);
     await page.getByRole('button', { name: /All photos/ }).click();
     await expect.poll(() => page.locator('.tile img').count(), { timeout: 20_000 }).toBe(15);
     await rig.shot('04-library-light');
