@@ -9,7 +9,7 @@ import { nowMs, percentile, printTable } from './lib/report.js';
 export interface TowerRow { provider: string; precision?: 'fp32' | 'fp16'; threads: number; batch: number; runs: number; imagesPerSec: number; bestImagesPerSec: number; msPerBatch: number }
 export interface TextRow { tokens: number; realMsP50: number; paddedMsP50: number; text: string }
 
-const GPU_NAMES = { cuda: 'CUDA', webgpu: 'WebGPU' } as const;
+export const GPU_NAMES = { cuda: 'CUDA', webgpu: 'WebGPU' } as const;
 
 export async function probeProvider(provider: 'cuda' | 'webgpu' | 'cpu', packDir: string): Promise<{ ok: boolean; message: string }> {
   if (provider === 'cpu') return { ok: true, message: 'cpu' };

@@ -25,7 +25,7 @@ import { int8VsFp32 } from './lib/int8-bench.js';
 import { laneThroughput } from './lib/lane-throughput.js';
 import { measureReadBandwidth } from './lib/vectors.js';
 import { BENCH_DIR, machineInfo, nowMs, parseArgs, printTable, writeResults } from './lib/report.js';
-import { fusionLatency, imageTowerThroughput, printText, printTower, probeProvider, textTowerLatency, type TowerRow } from './model.js';
+import { fusionLatency, GPU_NAMES, imageTowerThroughput, printText, printTower, probeProvider, textTowerLatency, type TowerRow } from './model.js';
 
 const args = parseArgs(process.argv.slice(2));
 const quick = args.has('quick');
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
   const gpus = { cuda: { ok: false, message: 'not probed' }, webgpu: { ok: false, message: 'not probed' } };
   for (const p of ['cuda', 'webgpu'] as const) {
     if (pack) gpus[p] = await probeProvider(p, pack.dir);
-    process.stdout.write(gpus[p].ok ? `${p === 'cuda' ? 'CUDA' : 'WebGPU'}: available\n` : `${gpus[p].message}\n`);
+    process.stdout.write(gpus[p].ok ? `${GPU_NAMES[p]}: available\n` : `${gpus[p].message}\n`);
   }
   results.cuda = gpus.cuda;
   results.webgpu = gpus.webgpu;
@@ -147,9 +147,12 @@ async function main(): Promise<void> {
     const provider = String(args.get('provider') ?? 'cpu');
     if (provider === 'cuda' || provider === 'webgpu') {
       if (!gpus[provider].ok) process.stdout.write(`  --provider ${provider}: ${gpus[provider].message}; CPU rows only\n`);
-      else for (const precision of ['fp32', 'fp16'] as const) {
-        if (precision === 'fp16' && !(await loadPack(pack.dir, { verifyHashes: false })).manifest.variants?.fp16) { process.stdout.write('  no float16 towers in this pack: fp32 GPU rows only\n'); continue; }
-        rows.push(...await imageTowerThroughput(pack.dir, { batches: [1, 8, 32], threads: [2], minSeconds: 3, provider, precision, log }));
+      else {
+        const fp16 = Boolean((await loadPack(pack.dir, { verifyHashes: false })).manifest.variants?.fp16);
+        if (!fp16) process.stdout.write('  no float16 towers in this pack: fp32 GPU rows only\n');
+        for (const precision of fp16 ? ['fp32', 'fp16'] as const : ['fp32'] as const) {
+          rows.push(...await imageTowerThroughput(pack.dir, { batches: [1, 8, 32], threads: [2], minSeconds: 3, provider, precision, log }));
+        }
       }
     }
     results.tower = rows;

@@ -109,7 +109,12 @@ export function embeddedPreviews(buf: Buffer): { previews: PreviewRef[]; primary
  */
 export function primaryImage(buf: Buffer): Buffer {
   const end = embeddedPreviews(buf).primaryEnd;
-  return end !== null && end >= 4 && end < buf.length && buf[end - 2] === 0xff && buf[end - 1] === 0xd9 ? buf.subarray(0, end) : buf;
+  return end !== null && end < buf.length && endsInEoi(buf, end) ? buf.subarray(0, end) : buf;
+}
+
+/** The image that ends at `end` is complete: its last two bytes are the EOI marker. */
+function endsInEoi(buf: Buffer, end: number): boolean {
+  return end >= 4 && end <= buf.length && buf[end - 2] === 0xff && buf[end - 1] === 0xd9;
 }
 
 /** A preview's pixel size from its own header (sharp reads only the header). */
@@ -124,8 +129,7 @@ type Probe = (jpeg: Buffer) => Promise<{ width: number; height: number } | null>
 export async function pickPreview(buf: Buffer, stored: { width: number; height: number }, minLong: number, probe: Probe): Promise<{ jpeg: Buffer; width: number; height: number } | null> {
   const { previews, primaryEnd } = embeddedPreviews(buf);
   if (previews.length === 0) return null;
-  const end = primaryEnd ?? buf.length;
-  if (end < 4 || end > buf.length || buf[end - 2] !== 0xff || buf[end - 1] !== 0xd9) return null;
+  if (!endsInEoi(buf, primaryEnd ?? buf.length)) return null;
   let best: { jpeg: Buffer; width: number; height: number } | null = null;
   for (const p of previews) {
     if (p.offset < 0 || p.length < 4 || p.offset + p.length > buf.length) continue;

@@ -200,8 +200,7 @@ export class GraphCache {
       if (!tmp) throw e;
       // A GPU provider may refuse to write its partitioned graph; then it runs uncached rather than not at
       // all (a provider that cannot run the graph fails again here, and the runtime falls back).
-      fs.rmSync(tmp.graph, { force: true });
-      this.rmQuiet(path.join(this.dir, tmp.data));
+      this.discard(tmp);
       const session = await ort.InferenceSession.create(file, { ...so, graphOptimizationLevel: 'all' });
       return { session, source: 'original', rejected: `optimised graph could not be saved: ${(e as Error).message.split('\n')[0]}` };
     }
@@ -209,8 +208,7 @@ export class GraphCache {
     try {
       await this.commit(tmp, cached, parts);
     } catch {
-      fs.rmSync(tmp.graph, { force: true });
-      this.rmQuiet(path.join(this.dir, tmp.data));
+      this.discard(tmp);
       return { session, source: 'original', ...(rejected ? { rejected } : {}) };
     }
     await session.release(); // first: never hold the build and the cached session at once
@@ -221,6 +219,12 @@ export class GraphCache {
       const reason = `cached graph failed to load right after it was built: ${(e as Error).message.split('\n')[0]}`;
       return { session: await ort.InferenceSession.create(file, { ...so, graphOptimizationLevel: 'all' }), source: 'original', rejected: reason };
     }
+  }
+
+  /** Removes a build's temp graph and its weights file (a build that will not be committed). */
+  private discard(tmp: { graph: string; data: string }): void {
+    fs.rmSync(tmp.graph, { force: true });
+    this.rmQuiet(path.join(this.dir, tmp.data));
   }
 
   /** Atomic: the graph is renamed into place first, then its record; a graph without a record is never used. */
